@@ -1,0 +1,548 @@
+//! `vip`: an overlay IP outside the VPC CIDR, routed by the VPC's route
+//! tables to the active node's ENI and held on a local interface
+//! (CLUSTERPRO "AWS virtual IP", LifeKeeper route-table scenario,
+//! ClusterLabs aws-vpc-move-ip).
+
+use super::ids;
+use crate::aws::ec2::{self, Target};
+use crate::aws::imds::{Imds, Instance};
+use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
+use crate::net;
+use crate::ocf::state::StateFile;
+use crate::ocf::{ActionSpec, Agent, AgentSpec, Ctx, OcfError, OcfResult, Param, Rc};
+use std::net::Ipv4Addr;
+
+pub const SPEC: AgentSpec = AgentSpec {
+    name: "vip",
+    shortdesc: "Overlay IP address routed by VPC route tables",
+    longdesc: "Moves an overlay (virtual) IPv4 address between cluster nodes on AWS. \
+        The address lies outside every CIDR block of the VPC; every route table of the \
+        VPC that has a route for ip/32 (or the tables listed in routing_table) is \
+        pointed at the active node's network interface (ENI) with ReplaceRoute, and \
+        the address is added to a local interface. Clients in the same VPC (and in \
+        peered VPCs or on-premises networks whose routing the VPC's tables decide) \
+        reach the active node. For clients elsewhere use the dns agent; for \
+        Internet clients use eip. The node's ENI must have source/destination \
+        checking disabled. Monitor depth 0 checks only the local address and costs \
+        no API call; depth 10 also checks every managed route (set OCF_CHECK_LEVEL=10 \
+        on a slower monitor). Stop removes only the local address: it never needs \
+        the AWS API, so an AWS outage can never make a stop fail.",
+    params: PARAMS,
+    actions: &[
+        ActionSpec::new("start", 30),
+        ActionSpec::new("stop", 30),
+        ActionSpec::monitor(20, 10, 0),
+        ActionSpec::monitor(30, 60, 10),
+        ActionSpec::new("validate-all", 20),
+        ActionSpec::new("meta-data", 5),
+    ],
+    new: || Box::new(Vip::default()),
+};
+
+const PARAMS: &[Param] = &[
+    Param::string("ip", "The overlay IPv4 address")
+        .required()
+        .unique()
+        .long(
+            "The overlay (virtual) IPv4 address, e.g. 192.168.100.10. It must lie \
+             outside every CIDR block of the VPC: AWS does not let a route table send \
+             an address of the VPC's own range anywhere but the VPC.",
+        ),
+    Param::string("routing_table", "Route tables to manage (comma separated)").long(
+        "Route table ids to point at this node, e.g. rtb-0123abcd,rtb-4567ef01. A listed \
+         table without a route for ip/32 gets one. Default: every route table of the \
+         VPC that has a route for ip/32 (create that route once, in each table whose \
+         subnets' clients must reach the address).",
+    ),
+    Param::string("vpc_id", "VPC of the route tables").long(
+        "Limit route-table discovery to this VPC. Default: the VPC of this node's ENI.",
+    ),
+    Param::string("interface", "Local network device to hold the address").long(
+        "Local device that gets ip/32, e.g. eth0 or ens5. Default: the device of the \
+         instance's primary ENI.",
+    ),
+    Param::string("eni_id", "ENI the routes point at").long(
+        "The network interface (eni-…) the routes point at. Default: the ENI behind \
+         interface, looked up in the instance metadata by MAC address.",
+    ),
+    Param::boolean("check_source_dest", "Refuse to start while source/dest check is on")
+        .default("true")
+        .long(
+            "Start fails with a reason when the ENI still has source/destination \
+             checking enabled: the instance would drop every packet for the overlay \
+             address. Costs one DescribeNetworkInterfaces call per start.",
+        ),
+    Param::boolean("fix_source_dest", "Turn source/dest check off on start")
+        .default("false")
+        .long(
+            "Instead of failing, disable source/destination checking on the ENI at \
+             start (ec2:ModifyNetworkInterfaceAttribute).",
+        ),
+    awsp::API_FAILURE,
+    awsp::REGION,
+    awsp::ENDPOINT_URL,
+    awsp::PROFILE,
+    awsp::PROXY,
+    awsp::IMDS_VERSION,
+];
+
+#[derive(Default)]
+pub struct Vip {
+    cfg: Option<Config>,
+}
+
+struct Config {
+    ip: Ipv4Addr,
+    cidr: String,
+    tables: Vec<String>,
+    vpc_id: Option<String>,
+    interface: Option<String>,
+    eni_id: Option<String>,
+    check_sd: bool,
+    fix_sd: bool,
+    api_failure: ApiFailure,
+    aws: AwsOptions,
+}
+
+/// This node's side of the VIP: the device, its MAC and the ENI behind it.
+#[derive(Clone, Debug)]
+struct Local {
+    device: String,
+    mac: String,
+    eni: String,
+    vpc: Option<String>,
+    vpc_cidrs: Vec<String>,
+}
+
+impl Config {
+    fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
+        let p = &ctx.params;
+        let raw_ip = p.str("ip").unwrap_or_default();
+        let ip: Ipv4Addr = raw_ip.parse().map_err(|_| {
+            OcfError::configured(format!(
+                "ip='{}' is not an IPv4 address: set ip to a dotted quad outside the \
+                 VPC's CIDR blocks, e.g. 192.168.100.10",
+                crate::ocf::params::shorten(raw_ip)
+            ))
+        })?;
+        if ip.is_unspecified()
+            || ip.is_loopback()
+            || ip.is_multicast()
+            || ip.is_broadcast()
+            || ip.is_link_local()
+        {
+            return Err(OcfError::configured(format!(
+                "ip={ip} is not a unicast address AWS can route (loopback, link-local, \
+                 multicast or broadcast): choose an address outside the VPC's CIDR blocks"
+            )));
+        }
+        let tables = p.list("routing_table");
+        for t in &tables {
+            ids::check("routing_table", t, "rtb")?;
+        }
+        if let Some(v) = p.str("vpc_id") {
+            ids::check("vpc_id", v, "vpc")?;
+        }
+        if let Some(e) = p.str("eni_id") {
+            ids::check("eni_id", e, "eni")?;
+        }
+        if let Some(d) = p.str("interface") {
+            if !net::valid_device_name(d) {
+                return Err(OcfError::configured(format!(
+                    "interface='{}' is not a network device name: set it like eth0 or ens5",
+                    crate::ocf::params::shorten(d)
+                )));
+            }
+        }
+        Ok(Config {
+            ip,
+            cidr: format!("{ip}/32"),
+            tables,
+            vpc_id: p.str("vpc_id").map(str::to_string),
+            interface: p.str("interface").map(str::to_string),
+            eni_id: p.str("eni_id").map(str::to_string),
+            check_sd: p.bool("check_source_dest") || p.bool("fix_source_dest"),
+            fix_sd: p.bool("fix_source_dest"),
+            api_failure: ApiFailure::from_params(p),
+            aws: AwsOptions::from_params(p)?,
+        })
+    }
+}
+
+impl Vip {
+    fn cfg(&self) -> &Config {
+        self.cfg.as_ref().expect("configure runs before every action")
+    }
+
+    fn state(&self, ctx: &Ctx) -> StateFile {
+        StateFile::new(&ctx.env, "vip", &self.cfg().ip.to_string())
+    }
+
+    /// Find the device, MAC and ENI of this node, from the parameters and,
+    /// for what they leave open, the instance metadata.
+    fn resolve_local(&self, imds: &Imds) -> OcfResult<Local> {
+        let c = self.cfg();
+        let inst = Instance::new(imds);
+        let device = match &c.interface {
+            Some(d) => {
+                if !net::device_exists(d) {
+                    return Err(OcfError::args(format!(
+                        "interface={d} does not exist on this node: set interface to a \
+                         local device (see 'ip link')"
+                    )));
+                }
+                d.clone()
+            }
+            None => {
+                let mac = inst.primary_mac()?;
+                net::device_by_mac(&mac).ok_or_else(|| {
+                    OcfError::args(format!(
+                        "no local device has the MAC address {mac} of this instance's \
+                         primary ENI: set interface"
+                    ))
+                })?
+            }
+        };
+        let mac = net::device_mac(&device).unwrap_or_default();
+        let eni = match &c.eni_id {
+            Some(e) => e.clone(),
+            None => inst.eni_of_mac(&mac)?.ok_or_else(|| {
+                OcfError::args(format!(
+                    "device {device} (MAC {mac}) is not an ENI of this instance: set \
+                     interface to a device backed by an ENI, or set eni_id"
+                ))
+            })?,
+        };
+        let (vpc, vpc_cidrs) = if mac.is_empty() {
+            (None, Vec::new())
+        } else {
+            (inst.vpc_of_mac(&mac)?, inst.vpc_cidrs_of_mac(&mac)?)
+        };
+        Ok(Local {
+            device,
+            mac,
+            eni,
+            vpc,
+            vpc_cidrs,
+        })
+    }
+
+    /// The device to look at for monitor and stop: configured, recorded at
+    /// start, or (probe on a fresh node) looked up; `None` if none of these
+    /// works, in which case callers fall back to any device with the VIP.
+    fn known_device(&self, ctx: &Ctx) -> Option<String> {
+        let c = self.cfg();
+        if let Some(d) = &c.interface {
+            return Some(d.clone());
+        }
+        if let Some(d) = self.state(ctx).read().and_then(|s| s.get("device").cloned()) {
+            return Some(d);
+        }
+        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        match Instance::new(&imds).primary_mac() {
+            Ok(mac) => net::device_by_mac(&mac),
+            Err(e) => {
+                log::debug!("cannot look up the primary device: {}", e.reason);
+                None
+            }
+        }
+    }
+
+    fn check_outside_vpc(&self, local: &Local, session: Option<&Session>) -> OcfResult<()> {
+        let c = self.cfg();
+        let cidrs = match (&c.vpc_id, session) {
+            (Some(v), Some(s)) if Some(v) != local.vpc.as_ref() => ec2::vpc_cidrs(s, v)?,
+            _ => local.vpc_cidrs.clone(),
+        };
+        for cidr in &cidrs {
+            if cidr_contains(cidr, c.ip) == Some(true) {
+                return Err(OcfError::configured(format!(
+                    "ip={} lies inside the VPC's CIDR block {cidr}: AWS routes addresses \
+                     of the VPC's own range only within the VPC; choose an overlay \
+                     address outside every CIDR block of the VPC",
+                    c.ip
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_source_dest(&self, s: &Session, eni: &str) -> OcfResult<()> {
+        let c = self.cfg();
+        if !c.check_sd {
+            return Ok(());
+        }
+        let info = ec2::describe_eni(s, eni)?;
+        if !info.source_dest_check {
+            return Ok(());
+        }
+        if c.fix_sd {
+            ec2::disable_source_dest_check(s, eni)?;
+            log::info!("disabled source/destination check on {eni}");
+            return Ok(());
+        }
+        Err(OcfError::configured(format!(
+            "source/destination check is enabled on {eni}: the instance would drop all \
+             traffic for {}; disable it (aws ec2 modify-network-interface-attribute \
+             --network-interface-id {eni} --no-source-dest-check) or set fix_source_dest=true",
+            c.ip
+        )))
+    }
+
+    /// The managed tables and where each sends the VIP.
+    fn managed_routes(&self, s: &Session, local: &Local) -> OcfResult<Vec<ec2::TableRoute>> {
+        let c = self.cfg();
+        let vpc = c.vpc_id.as_deref().or(local.vpc.as_deref());
+        let routes = ec2::routes_for(s, vpc, &c.tables, &c.cidr).map_err(|e| {
+            if e.rc == Rc::Configured && !c.tables.is_empty() {
+                e.context(&format!(
+                    "routing_table={} (remove or correct the ids that do not exist)",
+                    c.tables.join(",")
+                ))
+            } else {
+                e
+            }
+        })?;
+        if let Some(missing) = c.tables.iter().find(|t| !routes.iter().any(|r| &r.table_id == *t)) {
+            return Err(OcfError::configured(format!(
+                "route table {missing} in routing_table does not exist: correct routing_table"
+            )));
+        }
+        if routes.is_empty() {
+            return Err(OcfError::configured(format!(
+                "no route table in {} has a route for {}: create it once in every table \
+                 whose subnets' clients must reach the address (aws ec2 create-route \
+                 --route-table-id rtb-… --destination-cidr-block {} \
+                 --network-interface-id {}), or list the tables in routing_table",
+                vpc.map(|v| format!("VPC {v}")).unwrap_or_else(|| "the VPC".into()),
+                c.cidr,
+                c.cidr,
+                local.eni
+            )));
+        }
+        if let Some(v) = local.vpc.as_deref() {
+            if let Some(r) = routes
+                .iter()
+                .find(|r| r.vpc_id.as_deref().is_some_and(|rv| rv != v))
+            {
+                return Err(OcfError::configured(format!(
+                    "route table {} belongs to {}, not to {v} of {}: routes can only \
+                     point at an ENI of the same VPC; correct routing_table",
+                    r.table_id,
+                    r.vpc_id.as_deref().unwrap_or("another VPC"),
+                    local.eni
+                )));
+            }
+        }
+        Ok(routes)
+    }
+
+    fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Session> {
+        Session::connect(&self.cfg().aws, &ctx.env, imds, ctx.deadline)
+    }
+}
+
+impl Agent for Vip {
+    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        self.cfg = Some(Config::from_ctx(ctx)?);
+        Ok(())
+    }
+
+    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        if ctx.depth < 10 {
+            return Ok(());
+        }
+        let imds = self.cfg().aws.imds(&ctx.env, ctx.deadline);
+        let local = self.resolve_local(&imds)?;
+        self.check_outside_vpc(&local, None)
+    }
+
+    fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        let local = self.resolve_local(&imds)?;
+        self.check_outside_vpc(&local, None)?;
+        let s = self.connect(ctx, &imds)?;
+        if c.vpc_id.is_some() {
+            self.check_outside_vpc(&local, Some(&s))?;
+        }
+        self.check_source_dest(&s, &local.eni)?;
+        let routes = self.managed_routes(&s, &local)?;
+        let mine = Target::Eni(local.eni.clone());
+        let replace: Vec<String> = routes
+            .iter()
+            .filter(|r| r.target.as_ref().is_some_and(|t| *t != mine))
+            .map(|r| r.table_id.clone())
+            .collect();
+        let create: Vec<String> = routes
+            .iter()
+            .filter(|r| r.target.is_none())
+            .map(|r| r.table_id.clone())
+            .collect();
+        for r in &routes {
+            if let Some(t) = r.target.as_ref().filter(|t| **t != mine) {
+                log::info!("{}: {} → {} (was {})", r.table_id, c.cidr, local.eni, t.describe());
+            }
+        }
+        ec2::point_routes(&s, &replace, &create, &c.cidr, &local.eni)?;
+        net::add_address(&local.device, c.ip)?;
+        let tables: Vec<&str> = routes.iter().map(|r| r.table_id.as_str()).collect();
+        if let Err(e) = self.state(ctx).write(&[
+            ("ip", &c.ip.to_string()),
+            ("device", &local.device),
+            ("mac", &local.mac),
+            ("eni", &local.eni),
+            ("vpc", local.vpc.as_deref().unwrap_or("")),
+            ("tables", &tables.join(",")),
+        ]) {
+            // Only costs later monitors a metadata lookup; not worth failing over.
+            log::warn!("cannot record state in {}: {e}", self.state(ctx).path().display());
+        }
+        log::info!(
+            "{} routed to {} in {} table(s) ({} switched, {} created) and held on {}",
+            c.ip,
+            local.eni,
+            routes.len(),
+            replace.len(),
+            create.len(),
+            local.device
+        );
+        Ok(())
+    }
+
+    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let devices = match self.known_device(ctx) {
+            Some(d) => vec![d],
+            // Cannot tell which device is ours: a VIP left on any device of
+            // this node would still answer, so take it off all of them.
+            None => net::devices_with(c.ip)?,
+        };
+        for d in &devices {
+            net::remove_address(d, c.ip)?;
+        }
+        if let Err(e) = self.state(ctx).remove() {
+            log::warn!("cannot remove {}: {e}", self.state(ctx).path().display());
+        }
+        Ok(())
+    }
+
+    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let state = self.state(ctx).read();
+        let held_on = match self.known_device(ctx) {
+            Some(d) => net::has_address(&d, c.ip)?.then_some(d),
+            None => net::devices_with(c.ip)?.into_iter().next(),
+        };
+        let Some(device) = held_on else {
+            return Err(OcfError::not_running(match state {
+                Some(_) => format!("{} is no longer on its local interface", c.ip),
+                None => format!("{} is not on this node", c.ip),
+            }));
+        };
+        if ctx.depth < 10 {
+            return Ok(());
+        }
+        match self.check_routes(ctx, &device, state.as_ref()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.rc == Rc::Generic => match c.api_failure {
+                ApiFailure::Fail => Err(e),
+                ApiFailure::Warn => {
+                    log::warn!(
+                        "route check skipped, {} on {device} looks fine locally (api_failure=warn): {}",
+                        c.ip,
+                        e.reason
+                    );
+                    Ok(())
+                }
+                ApiFailure::Ignore => Ok(()),
+            },
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Vip {
+    /// Depth 10: every managed table must send the VIP to our ENI.
+    fn check_routes(
+        &self,
+        ctx: &Ctx,
+        device: &str,
+        state: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> OcfResult<()> {
+        let c = self.cfg();
+        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        // The recorded ENI is valid only while the device still has the MAC
+        // it had at start (an ENI swap changes the MAC).
+        let recorded = state.filter(|s| {
+            s.get("device").map(String::as_str) == Some(device)
+                && s.get("mac").cloned() == net::device_mac(device)
+                && c.eni_id.as_ref().is_none_or(|e| s.get("eni") == Some(e))
+        });
+        let local = match recorded {
+            Some(s) => Local {
+                device: device.to_string(),
+                mac: s.get("mac").cloned().unwrap_or_default(),
+                eni: s.get("eni").cloned().unwrap_or_default(),
+                vpc: s.get("vpc").filter(|v| !v.is_empty()).cloned(),
+                vpc_cidrs: Vec::new(),
+            },
+            None => self.resolve_local(&imds)?,
+        };
+        let s = self.connect(ctx, &imds)?;
+        let routes = match self.managed_routes(&s, &local) {
+            Err(e) if e.rc == Rc::Configured && c.tables.is_empty() => {
+                return Err(OcfError::not_running(e.reason))
+            }
+            r => r?,
+        };
+        for r in &routes {
+            match &r.target {
+                Some(Target::Eni(e)) if *e == local.eni => {}
+                Some(t) => {
+                    return Err(OcfError::not_running(format!(
+                        "route table {} sends {} to {}, not to this node's {}: another \
+                         node holds the address",
+                        r.table_id,
+                        c.cidr,
+                        t.describe(),
+                        local.eni
+                    )))
+                }
+                None => {
+                    return Err(OcfError::not_running(format!(
+                        "route table {} has no route for {}",
+                        r.table_id, c.cidr
+                    )))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether an IPv4 CIDR block like 10.0.0.0/16 contains `ip`; `None` when
+/// the block does not parse.
+pub fn cidr_contains(cidr: &str, ip: Ipv4Addr) -> Option<bool> {
+    let (net, len) = cidr.trim().split_once('/')?;
+    let net: Ipv4Addr = net.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some(u32::from(net) & mask == u32::from(ip) & mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_containment() {
+        let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
+        assert_eq!(cidr_contains("10.0.0.0/16", ip("10.0.5.1")), Some(true));
+        assert_eq!(cidr_contains("10.0.0.0/16", ip("10.1.0.10")), Some(false));
+        assert_eq!(cidr_contains("0.0.0.0/0", ip("1.2.3.4")), Some(true));
+        assert_eq!(cidr_contains("10.1.0.10/32", ip("10.1.0.10")), Some(true));
+        assert_eq!(cidr_contains("10.0.0.0/33", ip("10.0.0.1")), None);
+        assert_eq!(cidr_contains("garbage", ip("10.0.0.1")), None);
+    }
+}

@@ -1,0 +1,250 @@
+//! EC2 operations the agents use, in domain terms. Each function names the
+//! IAM action it needs; `ACTIONS` lists them for the IAM policy.
+
+use super::{Service, Session};
+use crate::ocf::OcfResult;
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
+use aws_sdk_ec2::Client;
+
+/// Every EC2 API action this module calls.
+pub const ACTIONS: &[&str] = &[
+    "ec2:DescribeRouteTables",
+    "ec2:ReplaceRoute",
+    "ec2:CreateRoute",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:DescribeVpcs",
+];
+
+/// Where one route table sends the destination we manage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableRoute {
+    pub table_id: String,
+    pub vpc_id: Option<String>,
+    /// `None`: the table exists but has no route for the destination.
+    pub target: Option<Target>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Eni(String),
+    /// Anything else (instance without ENI id, gateway, blackhole…), as text.
+    Other(String),
+}
+
+impl Target {
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Eni(e) => format!("ENI {e}"),
+            Target::Other(s) => s.clone(),
+        }
+    }
+}
+
+fn client(s: &Session) -> Client {
+    Client::new(s.sdk_config())
+}
+
+fn to_table_route(t: &aws_sdk_ec2::types::RouteTable, cidr: &str) -> TableRoute {
+    let route = t
+        .routes()
+        .iter()
+        .find(|r| r.destination_cidr_block() == Some(cidr));
+    let target = route.map(|r| {
+        let blackhole = r.state().map(|s| s.as_str() == "blackhole").unwrap_or(false);
+        match (r.network_interface_id(), r.instance_id(), r.gateway_id()) {
+            (Some(eni), _, _) if !blackhole => Target::Eni(eni.to_string()),
+            (Some(eni), _, _) => Target::Other(format!("blackhole (deleted ENI {eni})")),
+            (None, Some(i), _) => Target::Other(format!("instance {i}")),
+            (None, None, Some(g)) => Target::Other(format!("gateway {g}")),
+            _ => Target::Other("an unknown target".into()),
+        }
+    });
+    TableRoute {
+        table_id: t.route_table_id().unwrap_or_default().to_string(),
+        vpc_id: t.vpc_id().map(str::to_string),
+        target,
+    }
+}
+
+/// The route tables that hold a route for `cidr`: in `vpc` (discovery) or,
+/// when `tables` is given, exactly those tables (with or without the route).
+/// One DescribeRouteTables call (plus pages).
+pub fn routes_for(
+    s: &Session,
+    vpc: Option<&str>,
+    tables: &[String],
+    cidr: &str,
+) -> OcfResult<Vec<TableRoute>> {
+    let c = client(s);
+    s.block_on(async {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let mut req = c.describe_route_tables();
+            if tables.is_empty() {
+                req = req.filters(
+                    Filter::builder()
+                        .name("route.destination-cidr-block")
+                        .values(cidr)
+                        .build(),
+                );
+                if let Some(v) = vpc {
+                    req = req.filters(Filter::builder().name("vpc-id").values(v).build());
+                }
+            } else {
+                req = req.set_route_table_ids(Some(tables.to_vec()));
+            }
+            if let Some(t) = next.take() {
+                req = req.next_token(t);
+            }
+            let resp = s
+                .call(Service::Ec2, "ec2:DescribeRouteTables", req.send())
+                .await?;
+            out.extend(resp.route_tables().iter().map(|t| to_table_route(t, cidr)));
+            match resp.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        out.sort_by(|a, b| a.table_id.cmp(&b.table_id));
+        Ok(out)
+    })
+}
+
+/// Point `cidr` at `eni` in every given table, all at once: a failover
+/// should cost one round trip, not one per table. `create` lists the tables
+/// that have no such route yet. Returns the first error after all calls
+/// finished, so a partial failure leaves every other table switched.
+pub fn point_routes(
+    s: &Session,
+    replace: &[String],
+    create: &[String],
+    cidr: &str,
+    eni: &str,
+) -> OcfResult<()> {
+    let c = client(s);
+    s.block_on(async {
+        let replaces = replace.iter().map(|t| {
+            let req = c
+                .replace_route()
+                .route_table_id(t)
+                .destination_cidr_block(cidr)
+                .network_interface_id(eni);
+            async move {
+                s.call(Service::Ec2, "ec2:ReplaceRoute", req.send())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.context(&format!("route table {t}")))
+            }
+        });
+        let creates = create.iter().map(|t| {
+            let req = c
+                .create_route()
+                .route_table_id(t)
+                .destination_cidr_block(cidr)
+                .network_interface_id(eni);
+            async move {
+                s.call(Service::Ec2, "ec2:CreateRoute", req.send())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.context(&format!("route table {t}")))
+            }
+        });
+        let (r1, r2) = futures_util::future::join(
+            futures_util::future::join_all(replaces),
+            futures_util::future::join_all(creates),
+        )
+        .await;
+        r1.into_iter().chain(r2).collect::<OcfResult<Vec<()>>>()?;
+        Ok(())
+    })
+}
+
+/// What the agents need to know about one ENI.
+#[derive(Clone, Debug)]
+pub struct Eni {
+    pub id: String,
+    pub vpc_id: Option<String>,
+    pub source_dest_check: bool,
+    pub private_ips: Vec<String>,
+}
+
+pub fn describe_eni(s: &Session, eni: &str) -> OcfResult<Eni> {
+    let c = client(s);
+    s.block_on(async {
+        let resp = s
+            .call(
+                Service::Ec2,
+                "ec2:DescribeNetworkInterfaces",
+                c.describe_network_interfaces()
+                    .network_interface_ids(eni)
+                    .send(),
+            )
+            .await?;
+        let Some(n) = resp.network_interfaces().first() else {
+            return Err(crate::ocf::OcfError::configured(format!(
+                "network interface {eni} does not exist: set eni_id to an ENI of this instance"
+            )));
+        };
+        Ok(Eni {
+            id: eni.to_string(),
+            vpc_id: n.vpc_id().map(str::to_string),
+            source_dest_check: n.source_dest_check().unwrap_or(true),
+            private_ips: n
+                .private_ip_addresses()
+                .iter()
+                .filter_map(|a| a.private_ip_address().map(str::to_string))
+                .collect(),
+        })
+    })
+}
+
+pub fn disable_source_dest_check(s: &Session, eni: &str) -> OcfResult<()> {
+    let c = client(s);
+    s.block_on(async {
+        s.call(
+            Service::Ec2,
+            "ec2:ModifyNetworkInterfaceAttribute",
+            c.modify_network_interface_attribute()
+                .network_interface_id(eni)
+                .source_dest_check(AttributeBooleanValue::builder().value(false).build())
+                .send(),
+        )
+        .await
+        .map(|_| ())
+    })
+}
+
+pub fn vpc_cidrs(s: &Session, vpc: &str) -> OcfResult<Vec<String>> {
+    let c = client(s);
+    s.block_on(async {
+        let resp = s
+            .call(
+                Service::Ec2,
+                "ec2:DescribeVpcs",
+                c.describe_vpcs().vpc_ids(vpc).send(),
+            )
+            .await?;
+        let Some(v) = resp.vpcs().first() else {
+            return Err(crate::ocf::OcfError::configured(format!(
+                "VPC {vpc} does not exist: set vpc_id to this instance's VPC"
+            )));
+        };
+        let mut cidrs: Vec<String> = v
+            .cidr_block_association_set()
+            .iter()
+            .filter(|a| {
+                a.cidr_block_state()
+                    .and_then(|s| s.state())
+                    .map(|s| s.as_str() == "associated")
+                    .unwrap_or(true)
+            })
+            .filter_map(|a| a.cidr_block().map(str::to_string))
+            .collect();
+        if cidrs.is_empty() {
+            cidrs.extend(v.cidr_block().map(str::to_string));
+        }
+        Ok(cidrs)
+    })
+}

@@ -1,0 +1,462 @@
+//! AWS plumbing: SDK configuration, credentials, region, endpoints, proxy,
+//! retries, IMDS and error classification. The only code that names
+//! `aws_sdk_*` / `aws_config` types; agents call the domain functions in
+//! [`ec2`] with plain Rust values.
+
+pub mod ec2;
+pub mod error;
+pub mod imds;
+
+use crate::ocf::{Deadline, OcfEnv, OcfError, OcfResult, Param, Params};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use error::Route;
+use std::future::Future;
+use std::time::Duration;
+
+/// The parameters every agent that talks to AWS declares.
+pub mod params {
+    use super::Param;
+    use crate::ocf::params::Kind;
+
+    pub const REGION: Param = Param::string("region", "AWS region").long(
+        "AWS region of the API endpoint, e.g. eu-central-1. Default: AWS_REGION or \
+         AWS_DEFAULT_REGION (from /etc/default/pacemaker), then the profile's region, \
+         then this instance's region from the instance metadata.",
+    );
+    pub const ENDPOINT_URL: Param = Param::string("endpoint_url", "API endpoint URL").long(
+        "Send API requests to this URL instead of the public regional endpoint, e.g. a \
+         VPC interface endpoint https://vpce-0123-abcd.ec2.eu-central-1.vpce.amazonaws.com \
+         for clusters without Internet access. AWS_ENDPOINT_URL_EC2, \
+         AWS_ENDPOINT_URL_ROUTE_53 and AWS_ENDPOINT_URL are honoured when this is unset.",
+    );
+    pub const PROFILE: Param = Param::string("profile", "AWS CLI profile").long(
+        "Named profile in ~/.aws/config and ~/.aws/credentials (/root/.aws when HOME is \
+         unset, as under Pacemaker). Default: AWS_PROFILE, else 'default', and when no \
+         profile supplies credentials, the instance role.",
+    );
+    pub const PROXY: Param = Param::string("proxy", "HTTPS proxy for API requests").long(
+        "Proxy URL for AWS API requests, e.g. http://proxy.example.com:3128. Default: \
+         HTTPS_PROXY / HTTP_PROXY with NO_PROXY from the environment (set them in \
+         /etc/default/pacemaker or /etc/sysconfig/pacemaker). Instance metadata \
+         (169.254.169.254, fd00:ec2::254) never goes through a proxy.",
+    );
+    pub const IMDS_VERSION: Param =
+        Param::new("imds_version", Kind::Select(&["2", "1"]), "Instance metadata version")
+            .default("2")
+            .long(
+                "IMDSv2 (session tokens) is used by default. Set 1 only for an instance \
+                 whose metadata service offers IMDSv1 alone.",
+            );
+    pub const API_FAILURE: Param = Param::new(
+        "api_failure",
+        Kind::Select(&["fail", "warn", "ignore"]),
+        "What a monitor does when the AWS API cannot be reached",
+    )
+    .default("warn")
+    .long(
+        "When a monitor that asks the AWS API cannot get an answer (network, \
+         throttling, AWS outage): fail returns an error (Pacemaker recovers the \
+         resource, possibly moving it to a node that cannot reach AWS either); warn \
+         logs a warning and reports the resource as running, judged by its local \
+         state; ignore does the same without the warning.",
+    );
+}
+
+/// The common AWS settings of a resource, validated.
+#[derive(Clone, Debug)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub proxy: Option<String>,
+    pub imds_version: imds::Version,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiFailure {
+    Fail,
+    Warn,
+    Ignore,
+}
+
+impl ApiFailure {
+    pub fn from_params(p: &Params) -> ApiFailure {
+        match p.str("api_failure") {
+            Some("fail") => ApiFailure::Fail,
+            Some("ignore") => ApiFailure::Ignore,
+            _ => ApiFailure::Warn,
+        }
+    }
+}
+
+fn check_url(name: &str, v: &str) -> OcfResult<()> {
+    let ok = (v.starts_with("http://") || v.starts_with("https://"))
+        && v.split("://").nth(1).is_some_and(|rest| {
+            let host = rest.split(['/', '?']).next().unwrap_or("");
+            !host.is_empty() && !host.contains(char::is_whitespace)
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(OcfError::configured(format!(
+            "parameter {name}='{}' is not an http(s) URL: set it like https://host[:port]",
+            crate::ocf::params::shorten(v)
+        )))
+    }
+}
+
+fn check_region(v: &str) -> OcfResult<()> {
+    let ok = v.len() <= 32
+        && v.contains('-')
+        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(OcfError::configured(format!(
+            "region '{}' is not an AWS region name: set region like eu-central-1",
+            crate::ocf::params::shorten(v)
+        )))
+    }
+}
+
+impl AwsOptions {
+    pub fn from_params(p: &Params) -> OcfResult<AwsOptions> {
+        if let Some(r) = p.str("region") {
+            check_region(r)?;
+        }
+        for name in ["endpoint_url", "proxy"] {
+            if let Some(v) = p.str(name) {
+                check_url(name, v)?;
+            }
+        }
+        Ok(AwsOptions {
+            region: p.str("region").map(str::to_string),
+            endpoint_url: p.str("endpoint_url").map(str::to_string),
+            profile: p.str("profile").map(str::to_string),
+            proxy: p.str("proxy").map(str::to_string),
+            imds_version: match p.str("imds_version") {
+                Some("1") => imds::Version::V1,
+                _ => imds::Version::V2,
+            },
+        })
+    }
+
+    pub fn imds(&self, env: &OcfEnv, deadline: Deadline) -> imds::Imds {
+        imds::Imds::new(env.aws.imds_endpoint.as_deref(), self.imds_version, deadline)
+    }
+}
+
+/// Which AWS service a call goes to (for its endpoint in exit reasons).
+#[derive(Clone, Copy, Debug)]
+pub enum Service {
+    Ec2,
+    Route53,
+}
+
+/// A connected AWS session for one action: a single-threaded runtime, the
+/// SDK configuration with credentials already resolved, and the deadline.
+/// Built only by actions that need the API, so probes and depth-0 monitors
+/// never pay for it.
+pub struct Session {
+    rt: tokio::runtime::Runtime,
+    conf: SdkConfig,
+    deadline: Deadline,
+    region: String,
+    endpoint_override: Option<String>,
+    env_endpoints: (Option<String>, Option<String>, Option<String>),
+    proxy: Option<String>,
+}
+
+impl Session {
+    pub fn connect(
+        opts: &AwsOptions,
+        env: &OcfEnv,
+        imds: &imds::Imds,
+        deadline: Deadline,
+    ) -> OcfResult<Session> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| OcfError::generic(format!("cannot start the async runtime: {e}")))?;
+        let proxy = opts.proxy.clone().or_else(|| env.proxy.clone());
+        let profile_files = profile_files(env);
+        let region = rt.block_on(resolve_region(opts, env, imds, &profile_files))?;
+
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.clone()))
+            .retry_config(
+                // Throttling and 5xx are retried with exponential backoff and
+                // full jitter; the number of attempts is really bounded by
+                // the deadline, which `call` enforces.
+                RetryConfig::standard()
+                    .with_max_attempts(10)
+                    .with_initial_backoff(Duration::from_millis(100))
+                    .with_max_backoff(Duration::from_secs(2)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(deadline.slice(Duration::from_secs(3)))
+                    .operation_attempt_timeout(deadline.slice(Duration::from_secs(10)))
+                    .build(),
+            );
+        if let Some(files) = profile_files {
+            loader = loader.profile_files(files);
+        }
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &opts.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        if let Some(p) = &proxy {
+            loader = loader.http_client(proxied_http_client(p, env, imds)?);
+        }
+        let conf = rt.block_on(async {
+            match tokio::time::timeout(deadline.remaining(), loader.load()).await {
+                Ok(c) => Ok(c),
+                Err(_) => Err(OcfError::generic(
+                    "loading the AWS configuration did not finish before the deadline",
+                )),
+            }
+        })?;
+        let conf = rt.block_on(resolve_credentials(conf, opts, env, imds, deadline))?;
+        Ok(Session {
+            rt,
+            conf,
+            deadline,
+            region,
+            endpoint_override: opts.endpoint_url.clone(),
+            env_endpoints: (
+                env.aws.endpoint_url.clone(),
+                env.aws.endpoint_url_ec2.clone(),
+                env.aws.endpoint_url_route53.clone(),
+            ),
+            proxy,
+        })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn deadline(&self) -> Deadline {
+        self.deadline
+    }
+
+    pub(crate) fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    pub(crate) fn route(&self, service: Service) -> Route {
+        let (all, ec2, r53) = &self.env_endpoints;
+        let specific = match service {
+            Service::Ec2 => ec2,
+            Service::Route53 => r53,
+        };
+        let endpoint = self
+            .endpoint_override
+            .clone()
+            .or_else(|| specific.clone())
+            .or_else(|| all.clone())
+            .unwrap_or_else(|| match service {
+                Service::Ec2 => format!("https://ec2.{}.amazonaws.com", self.region),
+                Service::Route53 => "https://route53.amazonaws.com".to_string(),
+            });
+        Route {
+            endpoint,
+            proxy: self.proxy.clone(),
+        }
+    }
+
+    pub(crate) fn sdk_config(&self) -> &SdkConfig {
+        &self.conf
+    }
+
+    /// Run one API call of IAM action `action` inside what is left of the
+    /// deadline (the SDK retries inside that bound), classifying failures.
+    pub(crate) async fn call<T, E, Fut>(
+        &self,
+        service: Service,
+        action: &str,
+        fut: Fut,
+    ) -> OcfResult<T>
+    where
+        Fut: Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>>,
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+    {
+        let left = self.deadline.remaining();
+        log::debug!("{action} ({:?} left)", left);
+        match tokio::time::timeout(left, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(error::classify(e, action, &self.route(service))),
+            Err(_) => Err(OcfError::generic(format!(
+                "{action}: no success from {} before the operation timeout \
+                 (retried until {:.1}s into the action); check the network path to the \
+                 endpoint, or raise the operation timeout",
+                self.route(service).describe(),
+                self.deadline.budget().as_secs_f64()
+            ))),
+        }
+    }
+}
+
+/// Pacemaker runs agents without HOME; the AWS CLI users of these clusters
+/// keep their profile in /root/.aws, so look there.
+fn profile_files(env: &OcfEnv) -> Option<EnvConfigFiles> {
+    if env.home.is_some() {
+        return None;
+    }
+    let mut b = EnvConfigFiles::builder();
+    b = match &env.aws.config_file {
+        Some(f) => b.with_file(EnvConfigFileKind::Config, f),
+        None => b.with_file(EnvConfigFileKind::Config, "/root/.aws/config"),
+    };
+    b = match &env.aws.credentials_file {
+        Some(f) => b.with_file(EnvConfigFileKind::Credentials, f),
+        None => b.with_file(EnvConfigFileKind::Credentials, "/root/.aws/credentials"),
+    };
+    Some(b.build())
+}
+
+async fn resolve_region(
+    opts: &AwsOptions,
+    env: &OcfEnv,
+    imds: &imds::Imds,
+    files: &Option<EnvConfigFiles>,
+) -> OcfResult<String> {
+    if let Some(r) = &opts.region {
+        return Ok(r.clone());
+    }
+    if let Some(r) = env.aws.region.as_ref().or(env.aws.default_region.as_ref()) {
+        check_region(r).map_err(|e| e.context("AWS_REGION/AWS_DEFAULT_REGION"))?;
+        return Ok(r.clone());
+    }
+    let mut b = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(f) = files {
+        b = b.profile_files(f.clone());
+    }
+    if let Some(p) = &opts.profile {
+        b = b.profile_name(p);
+    }
+    use aws_config::meta::region::ProvideRegion;
+    if let Some(r) = b.build().region().await {
+        return Ok(r.to_string());
+    }
+    imds::Instance::new(imds)
+        .region()
+        .map_err(|e| e.context("no region set (parameter region, AWS_REGION, profile) and the instance metadata could not tell it"))
+}
+
+async fn resolve_credentials(
+    conf: SdkConfig,
+    opts: &AwsOptions,
+    env: &OcfEnv,
+    imds: &imds::Imds,
+    deadline: Deadline,
+) -> OcfResult<SdkConfig> {
+    let Some(provider) = conf.credentials_provider() else {
+        return Err(OcfError::generic("no credentials provider configured"));
+    };
+    let tried = || {
+        let home = env.home.clone().unwrap_or_else(|| "/root".into());
+        format!(
+            "tried environment (AWS_ACCESS_KEY_ID {}), profile '{}' in {} and {}, \
+             web identity and container credentials, and the instance role via {}",
+            if env.aws.access_key_set { "set" } else { "not set" },
+            opts.profile
+                .clone()
+                .or_else(|| env.aws.profile.clone())
+                .unwrap_or_else(|| "default".into()),
+            env.aws.config_file.clone().unwrap_or(format!("{home}/.aws/config")),
+            env.aws.credentials_file.clone().unwrap_or(format!("{home}/.aws/credentials")),
+            imds.endpoint()
+        )
+    };
+    let creds = match tokio::time::timeout(deadline.remaining(), provider.provide_credentials()).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+            return Err(OcfError::perm(format!(
+                "no AWS credentials found: {}; attach an instance role (IAM instance \
+                 profile) to this instance, or configure a profile",
+                tried()
+            )))
+        }
+        Ok(Err(e @ CredentialsError::InvalidConfiguration(_))) => {
+            return Err(OcfError::configured(format!(
+                "AWS credentials configuration is invalid: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )))
+        }
+        Ok(Err(e)) => {
+            return Err(OcfError::generic(format!(
+                "could not load AWS credentials ({}): {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e),
+                tried()
+            )))
+        }
+        Err(_) => {
+            return Err(OcfError::generic(format!(
+                "loading AWS credentials did not finish before the deadline: {}",
+                tried()
+            )))
+        }
+    };
+    // Resolved once, used for every call of this short-lived action: no
+    // second trip to IMDS for the same role credentials.
+    Ok(conf
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build())
+}
+
+/// The SDK's default HTTP client, with a proxy. Instance metadata (used by
+/// the SDK for instance-role credentials) is always exempt.
+fn proxied_http_client(
+    proxy: &str,
+    env: &OcfEnv,
+    imds: &imds::Imds,
+) -> OcfResult<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    use aws_smithy_http_client::{Builder, Connector};
+    let imds_host = imds
+        .endpoint()
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|hp| hp.rsplit_once(':').map(|(h, _)| h.to_string()).or(Some(hp.to_string())))
+        .unwrap_or_default();
+    let mut no_proxy = vec![
+        "169.254.169.254".to_string(),
+        "fd00:ec2::254".to_string(),
+        imds_host,
+    ];
+    if let Some(n) = &env.no_proxy {
+        no_proxy.push(n.clone());
+    }
+    let cfg = ProxyConfig::all(proxy)
+        .map_err(|e| {
+            OcfError::configured(format!(
+                "proxy '{}' is not usable: {e}",
+                error::redact_userinfo(proxy)
+            ))
+        })?
+        .no_proxy(no_proxy.join(","));
+    Ok(Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut b = Connector::builder().proxy_config(cfg.clone());
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
+    }))
+}

@@ -1,0 +1,73 @@
+//! The multi-call entry point: `vip start` through a symlink named after the
+//! agent (how Pacemaker runs us), or `ocf-aws <agent> <action>` for humans.
+
+use crate::agents;
+use crate::ocf;
+use std::path::Path;
+
+pub fn main(args: Vec<String>) -> i32 {
+    let argv0 = args.first().map(String::as_str).unwrap_or("ocf-aws");
+    let base = Path::new(argv0)
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("ocf-aws");
+    // Called through /usr/lib/ocf/resource.d/aws/<agent>: pure OCF, where
+    // argv[1] is the action and anything after it is ignored.
+    if let Some(spec) = agents::find(base) {
+        return ocf::run(spec, args.get(1).map(String::as_str));
+    }
+    human(args)
+}
+
+fn command() -> clap::Command {
+    use clap::{Arg, ArgAction, Command};
+    let names: Vec<&str> = agents::ALL.iter().map(|a| a.name).collect();
+    Command::new("ocf-aws")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Pacemaker/OCF resource agents for high availability on AWS")
+        .after_help(format!(
+            "Agents: {}.\nInstalled as /usr/lib/ocf/resource.d/aws/<agent> symlinks, \
+             Pacemaker runs them as ocf:aws:<agent>. Parameters are OCF_RESKEY_<name> \
+             environment variables; `ocf-aws <agent> meta-data` lists them.",
+            names.join(", ")
+        ))
+        .arg(
+            Arg::new("list")
+                .long("list")
+                .action(ArgAction::SetTrue)
+                .help("Print the agent names, one per line"),
+        )
+        .arg(
+            Arg::new("agent")
+                .value_parser(names)
+                .required_unless_present("list")
+                .help("The agent"),
+        )
+        .arg(
+            Arg::new("action")
+                .required_unless_present("list")
+                .help("start, stop, monitor, validate-all, meta-data or usage"),
+        )
+}
+
+fn human(args: Vec<String>) -> i32 {
+    let m = match command().try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => ocf::Rc::Args.code(),
+            };
+        }
+    };
+    if m.get_flag("list") {
+        for a in agents::ALL {
+            println!("{}", a.name);
+        }
+        return 0;
+    }
+    let agent = m.get_one::<String>("agent").map(String::as_str).unwrap_or("");
+    let spec = agents::find(agent).expect("clap checked the agent name");
+    ocf::run(spec, m.get_one::<String>("action").map(String::as_str))
+}

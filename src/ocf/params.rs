@@ -1,0 +1,284 @@
+//! Declarative instance parameters.
+//!
+//! Each agent declares its parameters once, in a `&[Param]` table. That one
+//! declaration drives parsing, defaults (Pacemaker passes only what is set in
+//! the CIB, never the meta-data defaults), validation and the meta-data XML.
+
+use super::exit::{OcfError, OcfResult};
+use std::collections::BTreeMap;
+
+/// Longest value accepted for any parameter: nothing legitimate comes close,
+/// and it keeps exit reasons readable when a value is garbage.
+pub const MAX_VALUE_LEN: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Integer { min: i64, max: i64 },
+    Boolean,
+    /// One of a fixed set of words. Meta-data shows it as `string` (the
+    /// ra-api-1.dtd that ocf-tester validates against has no `select`) and
+    /// lists the choices in the long description.
+    Select(&'static [&'static str]),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub default: Option<&'static str>,
+    pub required: bool,
+    pub unique: bool,
+    pub shortdesc: &'static str,
+    pub longdesc: &'static str,
+}
+
+impl Param {
+    pub const fn new(name: &'static str, kind: Kind, shortdesc: &'static str) -> Self {
+        Param {
+            name,
+            kind,
+            default: None,
+            required: false,
+            unique: false,
+            shortdesc,
+            longdesc: "",
+        }
+    }
+    pub const fn string(name: &'static str, shortdesc: &'static str) -> Self {
+        Self::new(name, Kind::String, shortdesc)
+    }
+    pub const fn boolean(name: &'static str, shortdesc: &'static str) -> Self {
+        Self::new(name, Kind::Boolean, shortdesc)
+    }
+    pub const fn integer(name: &'static str, min: i64, max: i64, shortdesc: &'static str) -> Self {
+        Self::new(name, Kind::Integer { min, max }, shortdesc)
+    }
+    pub const fn select(
+        name: &'static str,
+        options: &'static [&'static str],
+        shortdesc: &'static str,
+    ) -> Self {
+        Self::new(name, Kind::Select(options), shortdesc)
+    }
+    pub const fn default(mut self, v: &'static str) -> Self {
+        self.default = Some(v);
+        self
+    }
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    pub const fn long(mut self, longdesc: &'static str) -> Self {
+        self.longdesc = longdesc;
+        self
+    }
+
+    fn type_hint(&self) -> String {
+        match self.kind {
+            Kind::String => "a text value".into(),
+            Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Kind::Boolean => "true or false".into(),
+            Kind::Select(opts) => format!("one of {}", opts.join(", ")),
+        }
+    }
+
+    fn check(&self, raw: &str) -> OcfResult<String> {
+        let v = raw.trim();
+        let bad = |why: &str| {
+            OcfError::configured(format!(
+                "parameter {}='{}' {why}: set {} to {}",
+                self.name,
+                shorten(v),
+                self.name,
+                self.type_hint()
+            ))
+        };
+        if v.len() > MAX_VALUE_LEN {
+            return Err(bad("is too long"));
+        }
+        if v.chars().any(|c| c.is_control()) {
+            return Err(bad("contains control characters"));
+        }
+        match self.kind {
+            Kind::String => Ok(v.to_string()),
+            Kind::Integer { min, max } => match v.parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
+                Ok(_) => Err(bad("is out of range")),
+                Err(_) => Err(bad("is not a whole number")),
+            },
+            Kind::Boolean => match parse_bool(v) {
+                Some(b) => Ok(b.to_string()),
+                None => Err(bad("is not a boolean")),
+            },
+            Kind::Select(opts) => {
+                let lower = v.to_ascii_lowercase();
+                match opts.iter().find(|o| **o == lower) {
+                    Some(o) => Ok(o.to_string()),
+                    None => Err(bad("is not an allowed value")),
+                }
+            }
+        }
+    }
+}
+
+/// OCF booleans as resource-agents' `ocf_is_true` accepts them.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" => Some(true),
+        "0" | "false" | "no" | "off" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// Keep exit reasons one readable line even when a value is huge.
+pub fn shorten(v: &str) -> String {
+    const MAX: usize = 80;
+    if v.chars().count() <= MAX {
+        v.escape_debug().to_string()
+    } else {
+        let head: String = v.chars().take(MAX).collect();
+        format!("{}… ({} chars)", head.escape_debug(), v.chars().count())
+    }
+}
+
+/// Parameter values after validation, with defaults filled in.
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    values: BTreeMap<&'static str, String>,
+    explicit: Vec<&'static str>,
+    /// OCF_RESKEY_* names that no parameter declares (likely typos).
+    pub unknown: Vec<String>,
+}
+
+impl Params {
+    pub fn parse(table: &[Param], reskeys: &BTreeMap<String, String>) -> OcfResult<Params> {
+        let mut p = Params::default();
+        for spec in table {
+            let raw = reskeys.get(spec.name).filter(|v| !v.trim().is_empty());
+            match (raw, spec.default) {
+                (Some(raw), _) => {
+                    p.values.insert(spec.name, spec.check(raw)?);
+                    p.explicit.push(spec.name);
+                }
+                (None, _) if spec.required => {
+                    return Err(OcfError::configured(format!(
+                        "required parameter '{}' is not set: set it on the resource ({})",
+                        spec.name, spec.shortdesc
+                    )));
+                }
+                (None, Some(d)) => {
+                    p.values.insert(spec.name, d.to_string());
+                }
+                (None, None) => {}
+            }
+        }
+        p.unknown = reskeys
+            .keys()
+            .filter(|k| !table.iter().any(|s| s.name == k.as_str()))
+            .cloned()
+            .collect();
+        Ok(p)
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    pub fn is_set(&self, name: &str) -> bool {
+        self.explicit.contains(&name)
+    }
+
+    /// Booleans and integers were validated by `parse`, so these cannot fail
+    /// for a declared parameter; an undeclared name is a programming error
+    /// caught by the unit tests of each agent, and yields the zero value.
+    pub fn bool(&self, name: &str) -> bool {
+        self.str(name).and_then(parse_bool).unwrap_or(false)
+    }
+
+    pub fn int(&self, name: &str) -> i64 {
+        self.str(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// A comma (or space) separated list, empty entries dropped.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.str(name)
+            .map(|v| {
+                v.split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &[Param] = &[
+        Param::string("ip", "address").required(),
+        Param::integer("ttl", 0, 100, "ttl").default("10"),
+        Param::boolean("flag", "flag").default("false"),
+        Param::select("mode", &["fail", "warn"], "mode").default("warn"),
+    ];
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_fill_in_and_types_normalise() {
+        let p = Params::parse(TABLE, &env(&[("ip", " 1.2.3.4 "), ("flag", "YES")])).unwrap();
+        assert_eq!(p.str("ip"), Some("1.2.3.4"));
+        assert_eq!(p.int("ttl"), 10);
+        assert!(p.bool("flag"));
+        assert_eq!(p.str("mode"), Some("warn"));
+        assert!(p.is_set("ip") && !p.is_set("ttl"));
+    }
+
+    #[test]
+    fn missing_required_is_rc6_naming_it() {
+        let e = Params::parse(TABLE, &env(&[])).unwrap_err();
+        assert_eq!(e.rc, crate::ocf::Rc::Configured);
+        assert!(e.reason.contains("'ip'"), "{}", e.reason);
+    }
+
+    #[test]
+    fn bad_values_name_value_and_fix() {
+        for (k, v, want) in [
+            ("ttl", "abc", "whole number"),
+            ("ttl", "101", "from 0 to 100"),
+            ("flag", "maybe", "true or false"),
+            ("mode", "panic", "one of fail, warn"),
+        ] {
+            let e = Params::parse(TABLE, &env(&[("ip", "x"), (k, v)])).unwrap_err();
+            assert!(
+                e.reason.contains(v) && e.reason.contains(want),
+                "{}",
+                e.reason
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_reported() {
+        let p = Params::parse(TABLE, &env(&[("ip", "x"), ("ttll", "3")])).unwrap();
+        assert_eq!(p.unknown, vec!["ttll".to_string()]);
+    }
+
+    #[test]
+    fn list_splits_on_commas_and_spaces() {
+        const T: &[Param] = &[Param::string("l", "list")];
+        let p = Params::parse(T, &env(&[("l", "a, b,,c d")])).unwrap();
+        assert_eq!(p.list("l"), vec!["a", "b", "c", "d"]);
+    }
+}

@@ -1,0 +1,76 @@
+//! Per-resource state under the run directory (tmpfs): what start learned
+//! (device, ENI, …) so that monitors and stop need no metadata lookups.
+//! A `key=value` file, mode 0600, written atomically.
+
+use super::env::OcfEnv;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+pub struct StateFile {
+    path: PathBuf,
+}
+
+impl StateFile {
+    /// One file per agent and resource instance (the instance name is
+    /// unique in a cluster); manual runs without an instance use `key`.
+    pub fn new(env: &OcfEnv, agent: &str, key: &str) -> StateFile {
+        let instance = env.resource_instance.as_deref().unwrap_or(key);
+        let safe: String = instance
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.:".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        StateFile {
+            path: env.run_dir().join(format!("{agent}-{safe}.state")),
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    pub fn read(&self) -> Option<BTreeMap<String, String>> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        Some(
+            text.lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    pub fn write(&self, values: &[(&str, &str)]) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        for (k, v) in values {
+            writeln!(f, "{k}={}", v.replace('\n', " "))?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.path)
+    }
+
+    pub fn remove(&self) -> std::io::Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
