@@ -5,6 +5,28 @@ use crate::agents;
 use crate::ocf;
 use std::path::Path;
 
+/// [`main`], with a last line of defence: a bug that panics must still end
+/// as an OCF failure with a reason, never as exit code 101 (which
+/// Pacemaker treats as an unknown status) or a stack trace.
+pub fn main_guarded(args: Vec<String>) -> i32 {
+    std::panic::set_hook(Box::new(|info| {
+        let prefix = std::env::var("OCF_EXIT_REASON_PREFIX")
+            .unwrap_or_else(|_| "ocf-exit-reason:".to_string());
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("{prefix}internal error in ocf-aws{at}: {what}; please report this bug");
+    }));
+    std::panic::catch_unwind(|| main(args)).unwrap_or(ocf::Rc::Generic.code())
+}
+
 pub fn main(args: Vec<String>) -> i32 {
     let argv0 = args.first().map(String::as_str).unwrap_or("ocf-aws");
     let base = Path::new(argv0)
@@ -67,7 +89,10 @@ fn human(args: Vec<String>) -> i32 {
         }
         return 0;
     }
-    let agent = m.get_one::<String>("agent").map(String::as_str).unwrap_or("");
+    let agent = m
+        .get_one::<String>("agent")
+        .map(String::as_str)
+        .unwrap_or("");
     let spec = agents::find(agent).expect("clap checked the agent name");
     ocf::run(spec, m.get_one::<String>("action").map(String::as_str))
 }

@@ -1,4 +1,3 @@
 fn main() {
-    let code = ocf_aws::cli::main(std::env::args().collect());
-    std::process::exit(code);
+    std::process::exit(ocf_aws::cli::main_guarded(std::env::args().collect()));
 }

@@ -23,7 +23,9 @@ pub mod ids {
             .and_then(|r| r.strip_prefix('-'))
             .is_some_and(|hex| {
                 (hex.len() == 8 || hex.len() == 17)
-                    && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+                    && hex
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
             });
         if ok {
             Ok(())

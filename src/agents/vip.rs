@@ -54,9 +54,8 @@ const PARAMS: &[Param] = &[
          VPC that has a route for ip/32 (create that route once, in each table whose \
          subnets' clients must reach the address).",
     ),
-    Param::string("vpc_id", "VPC of the route tables").long(
-        "Limit route-table discovery to this VPC. Default: the VPC of this node's ENI.",
-    ),
+    Param::string("vpc_id", "VPC of the route tables")
+        .long("Limit route-table discovery to this VPC. Default: the VPC of this node's ENI."),
     Param::string("interface", "Local network device to hold the address").long(
         "Local device that gets ip/32, e.g. eth0 or ens5. Default: the device of the \
          instance's primary ENI.",
@@ -65,13 +64,16 @@ const PARAMS: &[Param] = &[
         "The network interface (eni-…) the routes point at. Default: the ENI behind \
          interface, looked up in the instance metadata by MAC address.",
     ),
-    Param::boolean("check_source_dest", "Refuse to start while source/dest check is on")
-        .default("true")
-        .long(
-            "Start fails with a reason when the ENI still has source/destination \
+    Param::boolean(
+        "check_source_dest",
+        "Refuse to start while source/dest check is on",
+    )
+    .default("true")
+    .long(
+        "Start fails with a reason when the ENI still has source/destination \
              checking enabled: the instance would drop every packet for the overlay \
              address. Costs one DescribeNetworkInterfaces call per start.",
-        ),
+    ),
     Param::boolean("fix_source_dest", "Turn source/dest check off on start")
         .default("false")
         .long(
@@ -171,7 +173,9 @@ impl Config {
 
 impl Vip {
     fn cfg(&self) -> &Config {
-        self.cfg.as_ref().expect("configure runs before every action")
+        self.cfg
+            .as_ref()
+            .expect("configure runs before every action")
     }
 
     fn state(&self, ctx: &Ctx) -> StateFile {
@@ -235,7 +239,11 @@ impl Vip {
         if let Some(d) = &c.interface {
             return Some(d.clone());
         }
-        if let Some(d) = self.state(ctx).read().and_then(|s| s.get("device").cloned()) {
+        if let Some(d) = self
+            .state(ctx)
+            .read()
+            .and_then(|s| s.get("device").cloned())
+        {
             return Some(d);
         }
         let imds = c.aws.imds(&ctx.env, ctx.deadline);
@@ -303,7 +311,11 @@ impl Vip {
                 e
             }
         })?;
-        if let Some(missing) = c.tables.iter().find(|t| !routes.iter().any(|r| &r.table_id == *t)) {
+        if let Some(missing) = c
+            .tables
+            .iter()
+            .find(|t| !routes.iter().any(|r| &r.table_id == *t))
+        {
             return Err(OcfError::configured(format!(
                 "route table {missing} in routing_table does not exist: correct routing_table"
             )));
@@ -314,7 +326,8 @@ impl Vip {
                  whose subnets' clients must reach the address (aws ec2 create-route \
                  --route-table-id rtb-… --destination-cidr-block {} \
                  --network-interface-id {}), or list the tables in routing_table",
-                vpc.map(|v| format!("VPC {v}")).unwrap_or_else(|| "the VPC".into()),
+                vpc.map(|v| format!("VPC {v}"))
+                    .unwrap_or_else(|| "the VPC".into()),
                 c.cidr,
                 c.cidr,
                 local.eni
@@ -381,7 +394,13 @@ impl Agent for Vip {
             .collect();
         for r in &routes {
             if let Some(t) = r.target.as_ref().filter(|t| **t != mine) {
-                log::info!("{}: {} → {} (was {})", r.table_id, c.cidr, local.eni, t.describe());
+                log::info!(
+                    "{}: {} → {} (was {})",
+                    r.table_id,
+                    c.cidr,
+                    local.eni,
+                    t.describe()
+                );
             }
         }
         ec2::point_routes(&s, &replace, &create, &c.cidr, &local.eni)?;
@@ -396,7 +415,10 @@ impl Agent for Vip {
             ("tables", &tables.join(",")),
         ]) {
             // Only costs later monitors a metadata lookup; not worth failing over.
-            log::warn!("cannot record state in {}: {e}", self.state(ctx).path().display());
+            log::warn!(
+                "cannot record state in {}: {e}",
+                self.state(ctx).path().display()
+            );
         }
         log::info!(
             "{} routed to {} in {} table(s) ({} switched, {} created) and held on {}",

@@ -51,7 +51,10 @@ fn to_table_route(t: &aws_sdk_ec2::types::RouteTable, cidr: &str) -> TableRoute 
         .iter()
         .find(|r| r.destination_cidr_block() == Some(cidr));
     let target = route.map(|r| {
-        let blackhole = r.state().map(|s| s.as_str() == "blackhole").unwrap_or(false);
+        let blackhole = r
+            .state()
+            .map(|s| s.as_str() == "blackhole")
+            .unwrap_or(false);
         match (r.network_interface_id(), r.instance_id(), r.gateway_id()) {
             (Some(eni), _, _) if !blackhole => Target::Eni(eni.to_string()),
             (Some(eni), _, _) => Target::Other(format!("blackhole (deleted ENI {eni})")),

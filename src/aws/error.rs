@@ -173,7 +173,11 @@ mod tests {
         let e = classify_code("ec2:ReplaceRoute", "UnauthorizedOperation", "", 403, &r());
         assert!(e.reason.contains("allow ec2:ReplaceRoute"), "{}", e.reason);
         let e = classify_code("ec2:X", "Throttling", "", 400, &r());
-        assert!(e.reason.contains("via proxy http://***@proxy:3128"), "{}", e.reason);
+        assert!(
+            e.reason.contains("via proxy http://***@proxy:3128"),
+            "{}",
+            e.reason
+        );
         assert!(!e.reason.contains("secret"));
     }
 }

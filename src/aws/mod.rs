@@ -12,8 +12,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
-use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use error::Route;
 use std::future::Future;
 use std::time::Duration;
@@ -45,13 +45,16 @@ pub mod params {
          /etc/default/pacemaker or /etc/sysconfig/pacemaker). Instance metadata \
          (169.254.169.254, fd00:ec2::254) never goes through a proxy.",
     );
-    pub const IMDS_VERSION: Param =
-        Param::new("imds_version", Kind::Select(&["2", "1"]), "Instance metadata version")
-            .default("2")
-            .long(
-                "IMDSv2 (session tokens) is used by default. Set 1 only for an instance \
+    pub const IMDS_VERSION: Param = Param::new(
+        "imds_version",
+        Kind::Select(&["2", "1"]),
+        "Instance metadata version",
+    )
+    .default("2")
+    .long(
+        "IMDSv2 (session tokens) is used by default. Set 1 only for an instance \
                  whose metadata service offers IMDSv1 alone.",
-            );
+    );
     pub const API_FAILURE: Param = Param::new(
         "api_failure",
         Kind::Select(&["fail", "warn", "ignore"]),
@@ -113,7 +116,8 @@ fn check_url(name: &str, v: &str) -> OcfResult<()> {
 fn check_region(v: &str) -> OcfResult<()> {
     let ok = v.len() <= 32
         && v.contains('-')
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(())
     } else {
@@ -147,7 +151,11 @@ impl AwsOptions {
     }
 
     pub fn imds(&self, env: &OcfEnv, deadline: Deadline) -> imds::Imds {
-        imds::Imds::new(env.aws.imds_endpoint.as_deref(), self.imds_version, deadline)
+        imds::Imds::new(
+            env.aws.imds_endpoint.as_deref(),
+            self.imds_version,
+            deadline,
+        )
     }
 }
 
@@ -286,7 +294,15 @@ impl Session {
         fut: Fut,
     ) -> OcfResult<T>
     where
-        Fut: Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>>,
+        Fut: Future<
+            Output = Result<
+                T,
+                aws_smithy_runtime_api::client::result::SdkError<
+                    E,
+                    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+                >,
+            >,
+        >,
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata
             + std::error::Error
             + Send
@@ -315,15 +331,36 @@ fn profile_files(env: &OcfEnv) -> Option<EnvConfigFiles> {
     if env.home.is_some() {
         return None;
     }
-    let mut b = EnvConfigFiles::builder();
-    b = match &env.aws.config_file {
-        Some(f) => b.with_file(EnvConfigFileKind::Config, f),
-        None => b.with_file(EnvConfigFileKind::Config, "/root/.aws/config"),
-    };
-    b = match &env.aws.credentials_file {
-        Some(f) => b.with_file(EnvConfigFileKind::Credentials, f),
-        None => b.with_file(EnvConfigFileKind::Credentials, "/root/.aws/credentials"),
-    };
+    // Explicitly named files must exist (the SDK fails on a missing one);
+    // only the ones that do are handed over.
+    let config = env
+        .aws
+        .config_file
+        .clone()
+        .unwrap_or("/root/.aws/config".into());
+    let creds = env
+        .aws
+        .credentials_file
+        .clone()
+        .unwrap_or("/root/.aws/credentials".into());
+    let existing: Vec<_> = [
+        (EnvConfigFileKind::Config, config),
+        (EnvConfigFileKind::Credentials, creds),
+    ]
+    .into_iter()
+    .filter(|(_, path)| std::path::Path::new(path).is_file())
+    .collect();
+    if existing.is_empty() {
+        // No profile files at all: the SDK's defaults (relative to the
+        // missing HOME) find nothing either, which is the truth.
+        return None;
+    }
+    let mut b = EnvConfigFiles::builder()
+        .include_default_config_file(false)
+        .include_default_credentials_file(false);
+    for (kind, path) in existing {
+        b = b.with_file(kind, path);
+    }
     Some(b.build())
 }
 
@@ -371,45 +408,56 @@ async fn resolve_credentials(
         format!(
             "tried environment (AWS_ACCESS_KEY_ID {}), profile '{}' in {} and {}, \
              web identity and container credentials, and the instance role via {}",
-            if env.aws.access_key_set { "set" } else { "not set" },
+            if env.aws.access_key_set {
+                "set"
+            } else {
+                "not set"
+            },
             opts.profile
                 .clone()
                 .or_else(|| env.aws.profile.clone())
                 .unwrap_or_else(|| "default".into()),
-            env.aws.config_file.clone().unwrap_or(format!("{home}/.aws/config")),
-            env.aws.credentials_file.clone().unwrap_or(format!("{home}/.aws/credentials")),
+            env.aws
+                .config_file
+                .clone()
+                .unwrap_or(format!("{home}/.aws/config")),
+            env.aws
+                .credentials_file
+                .clone()
+                .unwrap_or(format!("{home}/.aws/credentials")),
             imds.endpoint()
         )
     };
-    let creds = match tokio::time::timeout(deadline.remaining(), provider.provide_credentials()).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
-            return Err(OcfError::perm(format!(
-                "no AWS credentials found: {}; attach an instance role (IAM instance \
+    let creds =
+        match tokio::time::timeout(deadline.remaining(), provider.provide_credentials()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                return Err(OcfError::perm(format!(
+                    "no AWS credentials found: {}; attach an instance role (IAM instance \
                  profile) to this instance, or configure a profile",
-                tried()
-            )))
-        }
-        Ok(Err(e @ CredentialsError::InvalidConfiguration(_))) => {
-            return Err(OcfError::configured(format!(
-                "AWS credentials configuration is invalid: {}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            )))
-        }
-        Ok(Err(e)) => {
-            return Err(OcfError::generic(format!(
-                "could not load AWS credentials ({}): {}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e),
-                tried()
-            )))
-        }
-        Err(_) => {
-            return Err(OcfError::generic(format!(
-                "loading AWS credentials did not finish before the deadline: {}",
-                tried()
-            )))
-        }
-    };
+                    tried()
+                )))
+            }
+            Ok(Err(e @ CredentialsError::InvalidConfiguration(_))) => {
+                return Err(OcfError::configured(format!(
+                    "AWS credentials configuration is invalid: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                )))
+            }
+            Ok(Err(e)) => {
+                return Err(OcfError::generic(format!(
+                    "could not load AWS credentials ({}): {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e),
+                    tried()
+                )))
+            }
+            Err(_) => {
+                return Err(OcfError::generic(format!(
+                    "loading AWS credentials did not finish before the deadline: {}",
+                    tried()
+                )))
+            }
+        };
     // Resolved once, used for every call of this short-lived action: no
     // second trip to IMDS for the same role credentials.
     Ok(conf
@@ -433,7 +481,11 @@ fn proxied_http_client(
         .split("://")
         .nth(1)
         .and_then(|r| r.split('/').next())
-        .and_then(|hp| hp.rsplit_once(':').map(|(h, _)| h.to_string()).or(Some(hp.to_string())))
+        .and_then(|hp| {
+            hp.rsplit_once(':')
+                .map(|(h, _)| h.to_string())
+                .or(Some(hp.to_string()))
+        })
         .unwrap_or_default();
     let mut no_proxy = vec![
         "169.254.169.254".to_string(),
@@ -451,12 +503,14 @@ fn proxied_http_client(
             ))
         })?
         .no_proxy(no_proxy.join(","));
-    Ok(Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut b = Connector::builder().proxy_config(cfg.clone());
-        b.set_connector_settings(settings.cloned());
-        if let Some(c) = components {
-            b.set_sleep_impl(c.sleep_impl());
-        }
-        b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
-    }))
+    Ok(
+        Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut b = Connector::builder().proxy_config(cfg.clone());
+            b.set_connector_settings(settings.cloned());
+            if let Some(c) = components {
+                b.set_sleep_impl(c.sleep_impl());
+            }
+            b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
+        }),
+    )
 }

@@ -19,7 +19,9 @@ impl Deadline {
     /// timeout, at least 500 ms, at most 5 s.
     pub fn from_timeout(timeout: Duration) -> Self {
         let margin = (timeout / 10).clamp(Duration::from_millis(500), Duration::from_secs(5));
-        let budget = timeout.saturating_sub(margin).max(Duration::from_millis(200));
+        let budget = timeout
+            .saturating_sub(margin)
+            .max(Duration::from_millis(200));
         Deadline {
             end: Instant::now() + budget,
             budget,

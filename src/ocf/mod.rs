@@ -66,10 +66,13 @@ pub fn run(spec: &AgentSpec, action: Option<&str>) -> i32 {
     let out = std::io::stdout();
     let Some(action_word) = action else {
         let _ = writeln!(out.lock(), "{}", usage(spec.name));
-        return exit_with(&env, Err(OcfError::args(format!(
-            "no action given: {}",
-            usage(spec.name)
-        ))));
+        return exit_with(
+            &env,
+            Err(OcfError::args(format!(
+                "no action given: {}",
+                usage(spec.name)
+            ))),
+        );
     };
     let Some(action) = Action::parse(action_word) else {
         let _ = writeln!(out.lock(), "{}", usage(spec.name));
@@ -128,7 +131,10 @@ fn run_action(spec: &AgentSpec, action: Action, env: OcfEnv) -> OcfResult<Rc> {
         // nothing can be running, and failing the stop would get this node
         // fenced for nothing.
         Err(e) if action == Action::Stop => {
-            ::log::warn!("{}; nothing can be running with it, stop succeeds", e.reason);
+            ::log::warn!(
+                "{}; nothing can be running with it, stop succeeds",
+                e.reason
+            );
             return Ok(Rc::Success);
         }
         Err(e) => return Err(e),
@@ -149,7 +155,10 @@ fn run_action(spec: &AgentSpec, action: Action, env: OcfEnv) -> OcfResult<Rc> {
     let mut agent = (spec.new)();
     if let Err(e) = agent.configure(&ctx) {
         if action == Action::Stop {
-            ::log::warn!("{}; nothing can be running with it, stop succeeds", e.reason);
+            ::log::warn!(
+                "{}; nothing can be running with it, stop succeeds",
+                e.reason
+            );
             return Ok(Rc::Success);
         }
         return Err(e);
@@ -181,7 +190,10 @@ fn resolve_depth(spec: &AgentSpec, level: Option<&str>) -> u32 {
         Some(v) => match v.parse::<u32>() {
             Ok(n) => n,
             Err(_) => {
-                ::log::warn!("OCF_CHECK_LEVEL='{}' is not a number; using 0", params::shorten(v));
+                ::log::warn!(
+                    "OCF_CHECK_LEVEL='{}' is not a number; using 0",
+                    params::shorten(v)
+                );
                 0
             }
         },

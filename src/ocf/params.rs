@@ -14,7 +14,10 @@ pub const MAX_VALUE_LEN: usize = 4096;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     String,
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Boolean,
     /// One of a fixed set of words. Meta-data shows it as `string` (the
     /// ra-api-1.dtd that ocf-tester validates against has no `select`) and
