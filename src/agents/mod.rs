@@ -1,12 +1,15 @@
 //! The agents. Each is one module with a declarative [`AgentSpec`] (its
 //! parameter and action tables) and an implementation of [`Agent`].
 
+pub mod dns;
+pub mod eip;
+pub mod local;
 pub mod vip;
 
 use crate::ocf::{AgentSpec, OcfError, OcfResult};
 
 /// Every agent of the binary; dispatch, `--list` and packaging read this.
-pub const ALL: &[&AgentSpec] = &[&vip::SPEC];
+pub const ALL: &[&AgentSpec] = &[&vip::SPEC, &eip::SPEC, &dns::SPEC];
 
 pub fn find(name: &str) -> Option<&'static AgentSpec> {
     ALL.iter().copied().find(|a| a.name == name)

@@ -4,8 +4,9 @@
 //! ClusterLabs aws-vpc-move-ip).
 
 use super::ids;
+use super::local::{self, Local};
 use crate::aws::ec2::{self, Target};
-use crate::aws::imds::{Imds, Instance};
+use crate::aws::imds::Imds;
 use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
 use crate::net;
 use crate::ocf::state::StateFile;
@@ -106,16 +107,6 @@ struct Config {
     aws: AwsOptions,
 }
 
-/// This node's side of the VIP: the device, its MAC and the ENI behind it.
-#[derive(Clone, Debug)]
-struct Local {
-    device: String,
-    mac: String,
-    eni: String,
-    vpc: Option<String>,
-    vpc_cidrs: Vec<String>,
-}
-
 impl Config {
     fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
         let p = &ctx.params;
@@ -182,53 +173,9 @@ impl Vip {
         StateFile::new(&ctx.env, "vip", &self.cfg().ip.to_string())
     }
 
-    /// Find the device, MAC and ENI of this node, from the parameters and,
-    /// for what they leave open, the instance metadata.
     fn resolve_local(&self, imds: &Imds) -> OcfResult<Local> {
         let c = self.cfg();
-        let inst = Instance::new(imds);
-        let device = match &c.interface {
-            Some(d) => {
-                if !net::device_exists(d) {
-                    return Err(OcfError::args(format!(
-                        "interface={d} does not exist on this node: set interface to a \
-                         local device (see 'ip link')"
-                    )));
-                }
-                d.clone()
-            }
-            None => {
-                let mac = inst.primary_mac()?;
-                net::device_by_mac(&mac).ok_or_else(|| {
-                    OcfError::args(format!(
-                        "no local device has the MAC address {mac} of this instance's \
-                         primary ENI: set interface"
-                    ))
-                })?
-            }
-        };
-        let mac = net::device_mac(&device).unwrap_or_default();
-        let eni = match &c.eni_id {
-            Some(e) => e.clone(),
-            None => inst.eni_of_mac(&mac)?.ok_or_else(|| {
-                OcfError::args(format!(
-                    "device {device} (MAC {mac}) is not an ENI of this instance: set \
-                     interface to a device backed by an ENI, or set eni_id"
-                ))
-            })?,
-        };
-        let (vpc, vpc_cidrs) = if mac.is_empty() {
-            (None, Vec::new())
-        } else {
-            (inst.vpc_of_mac(&mac)?, inst.vpc_cidrs_of_mac(&mac)?)
-        };
-        Ok(Local {
-            device,
-            mac,
-            eni,
-            vpc,
-            vpc_cidrs,
-        })
+        local::resolve(imds, c.interface.as_deref(), c.eni_id.as_deref())
     }
 
     /// The device to look at for monitor and stop: configured, recorded at
@@ -246,14 +193,7 @@ impl Vip {
         {
             return Some(d);
         }
-        let imds = c.aws.imds(&ctx.env, ctx.deadline);
-        match Instance::new(&imds).primary_mac() {
-            Ok(mac) => net::device_by_mac(&mac),
-            Err(e) => {
-                log::debug!("cannot look up the primary device: {}", e.reason);
-                None
-            }
-        }
+        local::primary_device(&c.aws.imds(&ctx.env, ctx.deadline))
     }
 
     fn check_outside_vpc(&self, local: &Local, session: Option<&Session>) -> OcfResult<()> {

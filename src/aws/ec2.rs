@@ -14,6 +14,10 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeNetworkInterfaces",
     "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:DescribeVpcs",
+    "ec2:DescribeAddresses",
+    "ec2:AssociateAddress",
+    "ec2:DisassociateAddress",
+    "ec2:DescribeAvailabilityZones",
 ];
 
 /// Where one route table sends the destination we manage.
@@ -249,5 +253,118 @@ pub fn vpc_cidrs(s: &Session, vpc: &str) -> OcfResult<Vec<String>> {
             cidrs.extend(v.cidr_block().map(str::to_string));
         }
         Ok(cidrs)
+    })
+}
+
+/// An Elastic IP and where it is associated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub allocation_id: String,
+    pub public_ip: String,
+    pub association_id: Option<String>,
+    pub eni: Option<String>,
+    pub private_ip: Option<String>,
+    pub instance_id: Option<String>,
+}
+
+/// How an Elastic IP is named in the configuration.
+#[derive(Clone, Debug)]
+pub enum EipRef {
+    Allocation(String),
+    PublicIp(String),
+}
+
+/// One DescribeAddresses call. `Ok(None)` when AWS knows no such address.
+pub fn describe_address(s: &Session, eip: &EipRef) -> OcfResult<Option<Address>> {
+    let c = client(s);
+    s.block_on(async {
+        let req = match eip {
+            EipRef::Allocation(a) => c.describe_addresses().allocation_ids(a),
+            EipRef::PublicIp(ip) => c.describe_addresses().public_ips(ip),
+        };
+        let resp = match s.call(Service::Ec2, "ec2:DescribeAddresses", req.send()).await {
+            Ok(r) => r,
+            // EC2 answers an unknown allocation or address with an error
+            // rather than an empty list.
+            Err(e) if e.rc == crate::ocf::Rc::Configured
+                && (e.reason.contains("NotFound") || e.reason.contains("InvalidAddress")) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(resp.addresses().first().map(|a| Address {
+            allocation_id: a.allocation_id().unwrap_or_default().to_string(),
+            public_ip: a.public_ip().unwrap_or_default().to_string(),
+            association_id: a.association_id().map(str::to_string),
+            eni: a.network_interface_id().map(str::to_string),
+            private_ip: a.private_ip_address().map(str::to_string),
+            instance_id: a.instance_id().map(str::to_string),
+        }))
+    })
+}
+
+/// Associate by ENI and private IP (never by instance id, which is
+/// ambiguous on multi-ENI instances), taking it from whoever holds it.
+pub fn associate_address(
+    s: &Session,
+    allocation_id: &str,
+    eni: &str,
+    private_ip: Option<&str>,
+) -> OcfResult<String> {
+    let c = client(s);
+    s.block_on(async {
+        let req = c
+            .associate_address()
+            .allocation_id(allocation_id)
+            .network_interface_id(eni)
+            .set_private_ip_address(private_ip.map(str::to_string))
+            .allow_reassociation(true);
+        let resp = s
+            .call(Service::Ec2, "ec2:AssociateAddress", req.send())
+            .await?;
+        Ok(resp.association_id().unwrap_or_default().to_string())
+    })
+}
+
+pub fn disassociate_address(s: &Session, association_id: &str) -> OcfResult<()> {
+    let c = client(s);
+    s.block_on(async {
+        let req = c.disassociate_address().association_id(association_id);
+        match s
+            .call(Service::Ec2, "ec2:DisassociateAddress", req.send())
+            .await
+        {
+            // Someone disassociated it between our describe and now: the
+            // goal (not associated with us) is reached.
+            Err(e) if e.reason.contains("InvalidAssociationID.NotFound") => Ok(()),
+            r => r.map(|_| ()),
+        }
+    })
+}
+
+/// The state of an Availability Zone (`available`, `impaired`, …);
+/// `Ok(None)` when the region has no such zone.
+pub fn zone_state(s: &Session, zone: &str) -> OcfResult<Option<String>> {
+    let c = client(s);
+    s.block_on(async {
+        let req = c.describe_availability_zones().zone_names(zone);
+        let resp = match s
+            .call(Service::Ec2, "ec2:DescribeAvailabilityZones", req.send())
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if e.rc == crate::ocf::Rc::Configured => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(resp
+            .availability_zones()
+            .iter()
+            .find(|z| z.zone_name() == Some(zone))
+            .map(|z| {
+                z.state()
+                    .map(|st| st.as_str().to_string())
+                    .unwrap_or_else(|| "unknown".into())
+            }))
     })
 }

@@ -229,6 +229,19 @@ impl<'a> Instance<'a> {
         self.imds
             .get(&format!("meta-data/network/interfaces/macs/{mac}/{attr}"))
     }
+    /// MACs of every ENI attached to this instance.
+    pub fn macs(&self) -> OcfResult<Vec<String>> {
+        Ok(self
+            .imds
+            .get("meta-data/network/interfaces/macs/")?
+            .map(|s| {
+                s.lines()
+                    .map(|l| l.trim().trim_end_matches('/').to_ascii_lowercase())
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
     /// The ENI behind a local MAC address; `None` when this instance has no
     /// interface with that MAC (a local device that is not an ENI).
     pub fn eni_of_mac(&self, mac: &str) -> OcfResult<Option<String>> {

@@ -4,6 +4,7 @@
 //! [`ec2`] with plain Rust values.
 
 pub mod ec2;
+pub mod route53;
 pub mod error;
 pub mod imds;
 

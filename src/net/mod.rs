@@ -5,6 +5,8 @@
 //! argument vector, never a shell: it is the interface every Linux admin
 //! knows, and what they will run to check our work.
 
+pub mod dns;
+
 use crate::ocf::{OcfError, OcfResult};
 use std::net::Ipv4Addr;
 use std::path::Path;

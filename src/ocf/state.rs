@@ -32,6 +32,18 @@ impl StateFile {
         }
     }
 
+    /// A file shared by every resource on this node (caches of facts that
+    /// do not depend on the resource, such as a hosted zone's name).
+    pub fn shared(env: &OcfEnv, name: &str) -> StateFile {
+        let safe: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .collect();
+        StateFile {
+            path: env.run_dir().join(format!("{safe}.cache")),
+        }
+    }
+
     pub fn path(&self) -> &std::path::Path {
         &self.path
     }

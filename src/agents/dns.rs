@@ -1,0 +1,478 @@
+//! `dns`: a Route 53 A record pointing at the active node, for clients in
+//! other VPCs (peering) and on-premises (Direct Connect, VPN), where an
+//! overlay IP is not routable (CLUSTERPRO "AWS DNS", LifeKeeper Route53
+//! kit, ClusterLabs aws-vpc-route53).
+
+use crate::aws::imds::Instance;
+use crate::aws::route53::{self, ChangeKind};
+use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
+use crate::net::dns::{self as resolve, Answer};
+use crate::ocf::state::StateFile;
+use crate::ocf::{ActionSpec, Agent, AgentSpec, Ctx, OcfError, OcfResult, Param, Rc};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub const SPEC: AgentSpec = AgentSpec {
+    name: "dns",
+    shortdesc: "Route 53 A record pointing at the active node",
+    longdesc: "Sets an A record in a Route 53 hosted zone (private or public) to the \
+        active node's address: its own private IPv4 (ip=local, the 'real IP' that \
+        other VPCs and on-premises networks can reach), its public IPv4 (ip=public), \
+        or a literal address such as an overlay IP or Elastic IP. Start lists the \
+        record and UPSERTs it only if it does not already hold this node's address, \
+        then (wait_sync) polls GetChange until Route 53 reports INSYNC, within the \
+        operation timeout: propagation to all Route 53 servers takes up to about a \
+        minute. Stop leaves the record as it is by default (a failover then only \
+        changes the value, which resolves sooner than a deleted-and-recreated \
+        name); with delete_on_stop it deletes the record if it still holds this \
+        node's address. If AWS cannot be reached during stop, stop logs a warning \
+        and succeeds: the next start elsewhere overwrites the record, while a \
+        failed stop would get this node fenced. Monitor depth 0 checks the record \
+        (one API call); depth 20 also resolves the name (system resolver or the \
+        resolver parameter). A monitor on a node where the resource was not \
+        started reports it stopped without asking AWS. Route 53 allows 5 API \
+        requests per second per account; throttled requests are retried.",
+    params: PARAMS,
+    actions: &[
+        ActionSpec::new("start", 120),
+        ActionSpec::new("stop", 60),
+        ActionSpec::monitor(30, 60, 0),
+        ActionSpec::monitor(30, 300, 20),
+        ActionSpec::new("validate-all", 20),
+        ActionSpec::new("meta-data", 5),
+    ],
+    new: || Box::new(Dns::default()),
+};
+
+const PARAMS: &[Param] = &[
+    Param::string("hosted_zone_id", "Route 53 hosted zone id")
+        .required()
+        .long("Id of the hosted zone (private or public) holding the record, e.g. Z0123456789ABCDEFGHIJ."),
+    Param::string("name", "Fully qualified record name")
+        .required()
+        .unique()
+        .long(
+            "Fully qualified name of the A record, e.g. db.example.internal. Case and \
+             a trailing dot do not matter; it must lie inside the hosted zone.",
+        ),
+    Param::string("ip", "Address the record points at")
+        .default("local")
+        .long(
+            "local: this node's primary private IPv4 (reachable from peered VPCs and \
+             on-premises over Direct Connect or VPN); public: this node's public IPv4; \
+             or a literal IPv4 address such as an overlay IP or Elastic IP.",
+        ),
+    Param::integer("ttl", 0, 2_147_483_647, "Record TTL in seconds")
+        .default("10")
+        .long("TTL of the record in seconds. Keep it short: clients cache the old address for this long after a failover."),
+    Param::boolean("delete_on_stop", "Delete the record on stop")
+        .default("false")
+        .long(
+            "Delete the record on stop if it still holds this node's address. Default \
+             false: on failover only the value changes, which resolves faster than a \
+             name that was deleted (negative caching).",
+        ),
+    Param::boolean("wait_sync", "Wait for INSYNC on start")
+        .default("true")
+        .long("After a change, poll GetChange until Route 53 reports INSYNC, bounded by the start timeout."),
+    Param::string("resolver", "DNS server for the depth-20 monitor (host:port)").long(
+        "At monitor depth 20, ask this DNS server (e.g. 10.0.0.2:53, the VPC resolver) \
+         instead of the system resolver whether the name resolves to this node's address.",
+    ),
+    Param::integer("resolve_grace", 0, 86_400, "Seconds after start before resolution must match")
+        .default("90")
+        .long(
+            "At monitor depth 20, a name that does not yet resolve to this node's \
+             address within this many seconds of start is not an error (propagation, \
+             negative caching).",
+        ),
+    awsp::API_FAILURE,
+    awsp::REGION,
+    awsp::ENDPOINT_URL,
+    awsp::PROFILE,
+    awsp::PROXY,
+    awsp::IMDS_VERSION,
+];
+
+#[derive(Default)]
+pub struct Dns {
+    cfg: Option<Config>,
+}
+
+#[derive(Clone, Debug)]
+enum Addr {
+    Local,
+    Public,
+    Literal(Ipv4Addr),
+}
+
+struct Config {
+    zone_id: String,
+    name: String,
+    addr: Addr,
+    ttl: i64,
+    delete_on_stop: bool,
+    wait_sync: bool,
+    resolver: Option<SocketAddr>,
+    resolve_grace: Duration,
+    api_failure: ApiFailure,
+    aws: AwsOptions,
+}
+
+/// Lowercase, without the trailing dot, every label valid.
+pub fn normalise_name(raw: &str) -> OcfResult<String> {
+    let n = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let bad = |why: &str| {
+        OcfError::configured(format!(
+            "name='{}' {why}: set name to a fully qualified domain name such as \
+             db.example.internal",
+            crate::ocf::params::shorten(raw)
+        ))
+    };
+    if n.is_empty() || n.len() > 253 {
+        return Err(bad("is not a valid length"));
+    }
+    if !n.contains('.') {
+        return Err(bad("is not fully qualified"));
+    }
+    for label in n.split('.') {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return Err(bad(&format!("has an invalid label '{}'", label.escape_debug())));
+        }
+    }
+    Ok(n)
+}
+
+fn normalise_zone_id(raw: &str) -> OcfResult<String> {
+    let z = raw.trim().trim_start_matches("/hostedzone/");
+    if !z.is_empty() && z.len() <= 32 && z.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        Ok(z.to_string())
+    } else {
+        Err(OcfError::configured(format!(
+            "hosted_zone_id='{}' is not a hosted zone id: set it like Z0123456789ABCDEFGHIJ \
+             (aws route53 list-hosted-zones)",
+            crate::ocf::params::shorten(raw)
+        )))
+    }
+}
+
+impl Config {
+    fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
+        let p = &ctx.params;
+        let addr = match p.str("ip").unwrap_or("local") {
+            "local" => Addr::Local,
+            "public" => Addr::Public,
+            other => Addr::Literal(other.parse().map_err(|_| {
+                OcfError::configured(format!(
+                    "ip='{}' is neither local, public nor an IPv4 address: set ip=local \
+                     (this node's private address), public, or an address like 10.1.0.10",
+                    crate::ocf::params::shorten(other)
+                ))
+            })?),
+        };
+        let resolver = match p.str("resolver") {
+            None => None,
+            Some(r) => {
+                let with_port = if r.parse::<Ipv4Addr>().is_ok() {
+                    format!("{r}:53")
+                } else {
+                    r.to_string()
+                };
+                Some(with_port.parse::<SocketAddr>().map_err(|_| {
+                    OcfError::configured(format!(
+                        "resolver='{}' is not an address[:port]: set it like 10.0.0.2:53",
+                        crate::ocf::params::shorten(r)
+                    ))
+                })?)
+            }
+        };
+        Ok(Config {
+            zone_id: normalise_zone_id(p.str("hosted_zone_id").unwrap_or_default())?,
+            name: normalise_name(p.str("name").unwrap_or_default())?,
+            addr,
+            ttl: p.int("ttl"),
+            delete_on_stop: p.bool("delete_on_stop"),
+            wait_sync: p.bool("wait_sync"),
+            resolver,
+            resolve_grace: Duration::from_secs(p.int("resolve_grace").max(0) as u64),
+            api_failure: ApiFailure::from_params(p),
+            aws: AwsOptions::from_params(p)?,
+        })
+    }
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Dns {
+    fn cfg(&self) -> &Config {
+        self.cfg.as_ref().expect("configure runs before every action")
+    }
+
+    fn state(&self, ctx: &Ctx) -> StateFile {
+        StateFile::new(&ctx.env, "dns", &self.cfg().name)
+    }
+
+    /// This node's address for the record: recorded at start, else looked up.
+    fn address(&self, imds: &crate::aws::imds::Imds) -> OcfResult<String> {
+        match &self.cfg().addr {
+            Addr::Literal(ip) => Ok(ip.to_string()),
+            Addr::Local => Instance::new(imds).local_ipv4(),
+            Addr::Public => Instance::new(imds).public_ipv4()?.ok_or_else(|| {
+                OcfError::args(
+                    "ip=public but this instance has no public IPv4 address: use ip=local, \
+                     or give the address (an Elastic IP) literally",
+                )
+            }),
+        }
+    }
+
+    fn recorded_address(&self, ctx: &Ctx) -> Option<String> {
+        self.state(ctx).read().and_then(|s| s.get("ip").cloned())
+    }
+
+    fn check_zone(&self, ctx: &Ctx, s: &Session) -> OcfResult<()> {
+        let c = self.cfg();
+        let cache = StateFile::shared(&ctx.env, &format!("dns-zone-{}", c.zone_id));
+        let zone_name = match cache.read().and_then(|m| m.get("name").cloned()) {
+            Some(n) => n,
+            None => {
+                let z = route53::hosted_zone(s, &c.zone_id)?.ok_or_else(|| {
+                    OcfError::configured(format!(
+                        "hosted_zone_id={} does not exist: correct hosted_zone_id \
+                         (aws route53 list-hosted-zones)",
+                        c.zone_id
+                    ))
+                })?;
+                let private = if z.private { "true" } else { "false" };
+                if let Err(e) = cache.write(&[("name", &z.name), ("private", private)]) {
+                    log::debug!("cannot cache the zone name: {e}");
+                }
+                z.name
+            }
+        };
+        if c.name != zone_name && !c.name.ends_with(&format!(".{zone_name}")) {
+            return Err(OcfError::configured(format!(
+                "name={} is outside hosted zone {} ({zone_name}): set name to a name \
+                 ending in .{zone_name}, or hosted_zone_id to the zone of {}",
+                c.name, c.zone_id, c.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn connect(&self, ctx: &Ctx, imds: &crate::aws::imds::Imds) -> OcfResult<Session> {
+        Session::connect(&self.cfg().aws, &ctx.env, imds, ctx.deadline)
+    }
+
+    fn resolution(&self) -> Answer {
+        let c = self.cfg();
+        match c.resolver {
+            Some(server) => resolve::query(server, &c.name, Duration::from_secs(3)),
+            None => resolve::system(&c.name),
+        }
+    }
+}
+
+impl Agent for Dns {
+    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        self.cfg = Some(Config::from_ctx(ctx)?);
+        Ok(())
+    }
+
+    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        if ctx.depth >= 10 {
+            let imds = self.cfg().aws.imds(&ctx.env, ctx.deadline);
+            self.address(&imds)?;
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        let ip = self.address(&imds)?;
+        let s = self.connect(ctx, &imds)?;
+        self.check_zone(ctx, &s)?;
+        let current = route53::a_record(&s, &c.zone_id, &c.name)?;
+        if let Some(special) = current.as_ref().and_then(|r| r.special.clone()) {
+            return Err(OcfError::configured(format!(
+                "{} in zone {} is {special}, which this agent does not manage: delete it \
+                 or choose another name",
+                c.name, c.zone_id
+            )));
+        }
+        let up_to_date = current
+            .as_ref()
+            .is_some_and(|r| r.values == [ip.clone()] && r.ttl == Some(c.ttl));
+        if up_to_date {
+            log::info!("{} already holds {ip}", c.name);
+        } else {
+            log::info!(
+                "{} → {ip} (was {})",
+                c.name,
+                current
+                    .as_ref()
+                    .map(|r| r.values.join(","))
+                    .unwrap_or_else(|| "absent".into())
+            );
+            let change = route53::change(&s, &c.zone_id, ChangeKind::Upsert, &c.name, c.ttl, &[ip.clone()])?;
+            if c.wait_sync {
+                route53::wait_insync(&s, &change)?;
+            }
+        }
+        if let Err(e) = self
+            .state(ctx)
+            .write(&[("ip", &ip), ("started", &now_s().to_string())])
+        {
+            log::warn!("cannot record state in {}: {e}", self.state(ctx).path().display());
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let state = self.state(ctx);
+        if c.delete_on_stop {
+            let result = (|| {
+                let imds = c.aws.imds(&ctx.env, ctx.deadline);
+                let ip = match self.recorded_address(ctx) {
+                    Some(ip) => ip,
+                    None => self.address(&imds)?,
+                };
+                let s = self.connect(ctx, &imds)?;
+                match route53::a_record(&s, &c.zone_id, &c.name)? {
+                    Some(r) if r.special.is_none() && r.values == [ip.clone()] => {
+                        route53::change(&s, &c.zone_id, ChangeKind::Delete, &c.name, r.ttl.unwrap_or(c.ttl), &r.values)?;
+                        log::info!("deleted {} ({ip})", c.name);
+                    }
+                    Some(r) => log::info!(
+                        "{} holds {}, not this node's {ip}: left alone",
+                        c.name,
+                        r.values.join(",")
+                    ),
+                    None => log::info!("{} does not exist: nothing to delete", c.name),
+                }
+                Ok::<(), OcfError>(())
+            })();
+            if let Err(e) = result {
+                log::warn!(
+                    "could not delete {} ({}); stop succeeds anyway: the next start \
+                     elsewhere overwrites the record",
+                    c.name,
+                    e.reason
+                );
+            }
+        }
+        if let Err(e) = state.remove() {
+            log::warn!("cannot remove {}: {e}", state.path().display());
+        }
+        Ok(())
+    }
+
+    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let Some(st) = self.state(ctx).read() else {
+            // The record may well still hold this node's address (stop leaves
+            // it by default); that does not make the resource active here.
+            return Err(OcfError::not_running(format!("{} was not started on this node", c.name)));
+        };
+        let check = (|| {
+            let imds = c.aws.imds(&ctx.env, ctx.deadline);
+            let ip = match st.get("ip") {
+                Some(ip) => ip.clone(),
+                None => self.address(&imds)?,
+            };
+            let s = self.connect(ctx, &imds)?;
+            match route53::a_record(&s, &c.zone_id, &c.name)? {
+                None => Err(OcfError::not_running(format!(
+                    "{} has no A record in zone {}",
+                    c.name, c.zone_id
+                ))),
+                Some(r) if r.values != [ip.clone()] => Err(OcfError::not_running(format!(
+                    "{} holds {}, not this node's {ip}: another node has taken it over",
+                    c.name,
+                    r.values.join(",")
+                ))),
+                Some(_) => Ok(ip),
+            }
+        })();
+        let ip = match check {
+            Ok(ip) => ip,
+            Err(e) if e.rc == Rc::Generic => {
+                return match c.api_failure {
+                    ApiFailure::Fail => Err(e),
+                    ApiFailure::Warn => {
+                        log::warn!("cannot check {} (api_failure=warn): {}", c.name, e.reason);
+                        Ok(())
+                    }
+                    ApiFailure::Ignore => Ok(()),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if ctx.depth < 20 {
+            return Ok(());
+        }
+        let started = st.get("started").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        let in_grace = now_s().saturating_sub(started) < c.resolve_grace.as_secs();
+        let via = match c.resolver {
+            Some(r) => format!("DNS server {r}"),
+            None => "the system resolver".into(),
+        };
+        let problem = match self.resolution() {
+            Answer::Addresses(a) if a.len() == 1 && a[0].to_string() == ip => return Ok(()),
+            Answer::Addresses(a) if a.is_empty() => format!("{via} returns no address for {}", c.name),
+            Answer::Addresses(a) => format!(
+                "{via} resolves {} to {}, not to {ip}",
+                c.name,
+                a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+            ),
+            Answer::NxDomain => format!("{via} says {} does not exist (NXDOMAIN)", c.name),
+            Answer::Failed(e) => format!("{via} could not resolve {}: {e}", c.name),
+        };
+        if in_grace {
+            log::info!("{problem}; within resolve_grace after start, not an error yet");
+            return Ok(());
+        }
+        Err(OcfError::generic(format!(
+            "{problem}, although the record holds {ip}: propagation or negative caching \
+             (of a lookup made while the record was absent) may be the cause; check the \
+             resolver, the zone's VPC associations (private zones), and raise resolve_grace \
+             if this clears by itself"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalise() {
+        assert_eq!(normalise_name("DB.Example.Internal.").unwrap(), "db.example.internal");
+        assert!(normalise_name("db").is_err());
+        assert!(normalise_name("a..b").is_err());
+        assert!(normalise_name("-a.b").is_err());
+        assert!(normalise_name(&format!("{}.example", "a".repeat(64))).is_err());
+        assert!(normalise_name("ünï.example").is_err());
+    }
+
+    #[test]
+    fn zone_ids() {
+        assert_eq!(normalise_zone_id("/hostedzone/Z123ABC").unwrap(), "Z123ABC");
+        assert!(normalise_zone_id("z123").is_err());
+        assert!(normalise_zone_id("").is_err());
+    }
+}

@@ -1,0 +1,368 @@
+//! `eip`: an Elastic IP associated with the active node's ENI and private
+//! IP, for Internet clients (CLUSTERPRO "AWS Elastic IP", LifeKeeper
+//! Elastic IP scenario, ClusterLabs awseip).
+
+use super::ids;
+use super::local;
+use crate::aws::ec2::{self, Address, EipRef};
+use crate::aws::imds::{Imds, Instance};
+use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
+use crate::net;
+use crate::ocf::state::StateFile;
+use crate::ocf::{ActionSpec, Agent, AgentSpec, Ctx, OcfError, OcfResult, Param};
+use std::net::Ipv4Addr;
+
+pub const SPEC: AgentSpec = AgentSpec {
+    name: "eip",
+    shortdesc: "Elastic IP associated with the active node",
+    longdesc: "Associates an Elastic IP with the active node's network interface (ENI) \
+        and private IP address, for clients on the Internet. Association is always by \
+        ENI and private IP, never by instance id (ambiguous on instances with several \
+        ENIs), and takes the address from whichever node holds it \
+        (AllowReassociation). The monitor asks the AWS API whether the address is \
+        associated with exactly this ENI and private IP. Stop disassociates only if \
+        the address is still associated with this node; if AWS cannot be reached \
+        during stop, stop logs a warning and succeeds anyway: the next start \
+        elsewhere re-associates the address, while a failed stop would get this \
+        node fenced. For clients in the same VPC use vip; for other VPCs or \
+        on-premises use dns.",
+    params: PARAMS,
+    actions: &[
+        ActionSpec::new("start", 30),
+        ActionSpec::new("stop", 30),
+        ActionSpec::monitor(30, 60, 0),
+        ActionSpec::new("validate-all", 20),
+        ActionSpec::new("meta-data", 5),
+    ],
+    new: || Box::new(Eip::default()),
+};
+
+const PARAMS: &[Param] = &[
+    Param::string("allocation_id", "Allocation id of the Elastic IP")
+        .unique()
+        .long(
+            "Allocation id of the Elastic IP, e.g. eipalloc-0123456789abcdef0. Either \
+             this or elastic_ip is required.",
+        ),
+    Param::string("elastic_ip", "The Elastic IP address")
+        .unique()
+        .long(
+            "The public address of the Elastic IP, e.g. 203.0.113.10, resolved to its \
+             allocation. Either this or allocation_id is required.",
+        ),
+    Param::string("interface", "Local device whose ENI gets the address").long(
+        "Local device, e.g. eth0; its ENI is looked up in the instance metadata. \
+         Default: the primary ENI.",
+    ),
+    Param::string("eni_id", "ENI to associate with").long(
+        "The network interface (eni-…) to associate the Elastic IP with. Default: the \
+         ENI of interface, or the primary ENI.",
+    ),
+    Param::string("private_ip", "Private address of the ENI to map to").long(
+        "Which private IPv4 address of the ENI the Elastic IP maps to. Default: the \
+         ENI's primary private address.",
+    ),
+    awsp::API_FAILURE,
+    awsp::REGION,
+    awsp::ENDPOINT_URL,
+    awsp::PROFILE,
+    awsp::PROXY,
+    awsp::IMDS_VERSION,
+];
+
+#[derive(Default)]
+pub struct Eip {
+    cfg: Option<Config>,
+}
+
+struct Config {
+    eip: EipRef,
+    interface: Option<String>,
+    eni_id: Option<String>,
+    private_ip: Option<String>,
+    api_failure: ApiFailure,
+    aws: AwsOptions,
+}
+
+/// The association this node wants: ENI and private IP.
+#[derive(Clone, Debug)]
+struct Target {
+    eni: String,
+    private_ip: String,
+}
+
+impl Config {
+    fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
+        let p = &ctx.params;
+        let eip = match (p.str("allocation_id"), p.str("elastic_ip")) {
+            (Some(a), _) => {
+                ids::check("allocation_id", a, "eipalloc")?;
+                EipRef::Allocation(a.to_string())
+            }
+            (None, Some(ip)) => {
+                ip.parse::<Ipv4Addr>().map_err(|_| {
+                    OcfError::configured(format!(
+                        "elastic_ip='{}' is not an IPv4 address: set it to the Elastic IP's \
+                         public address, or set allocation_id instead",
+                        crate::ocf::params::shorten(ip)
+                    ))
+                })?;
+                EipRef::PublicIp(ip.to_string())
+            }
+            (None, None) => {
+                return Err(OcfError::configured(
+                    "neither allocation_id nor elastic_ip is set: set allocation_id \
+                     (eipalloc-…) or elastic_ip (the public address)",
+                ))
+            }
+        };
+        if let Some(e) = p.str("eni_id") {
+            ids::check("eni_id", e, "eni")?;
+        }
+        if let Some(ip) = p.str("private_ip") {
+            ip.parse::<Ipv4Addr>().map_err(|_| {
+                OcfError::configured(format!(
+                    "private_ip='{}' is not an IPv4 address: set it to one of the ENI's \
+                     private addresses, or leave it unset for the primary one",
+                    crate::ocf::params::shorten(ip)
+                ))
+            })?;
+        }
+        if let Some(d) = p.str("interface") {
+            if !net::valid_device_name(d) {
+                return Err(OcfError::configured(format!(
+                    "interface='{}' is not a network device name: set it like eth0 or ens5",
+                    crate::ocf::params::shorten(d)
+                )));
+            }
+        }
+        Ok(Config {
+            eip,
+            interface: p.str("interface").map(str::to_string),
+            eni_id: p.str("eni_id").map(str::to_string),
+            private_ip: p.str("private_ip").map(str::to_string),
+            api_failure: ApiFailure::from_params(p),
+            aws: AwsOptions::from_params(p)?,
+        })
+    }
+
+    fn describe(&self) -> String {
+        match &self.eip {
+            EipRef::Allocation(a) => format!("Elastic IP {a}"),
+            EipRef::PublicIp(ip) => format!("Elastic IP {ip}"),
+        }
+    }
+}
+
+impl Eip {
+    fn cfg(&self) -> &Config {
+        self.cfg.as_ref().expect("configure runs before every action")
+    }
+
+    fn state(&self, ctx: &Ctx) -> StateFile {
+        let key = match &self.cfg().eip {
+            EipRef::Allocation(a) => a.clone(),
+            EipRef::PublicIp(ip) => ip.clone(),
+        };
+        StateFile::new(&ctx.env, "eip", &key)
+    }
+
+    /// Our ENI and private IP: recorded at start when still valid, else
+    /// from the parameters and the instance metadata.
+    fn target(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Target> {
+        let c = self.cfg();
+        if let Some(s) = self.state(ctx).read() {
+            if let (Some(eni), Some(ip)) = (s.get("eni"), s.get("private_ip")) {
+                let same_eni = c.eni_id.as_ref().is_none_or(|e| e == eni);
+                let same_ip = c.private_ip.as_ref().is_none_or(|p| p == ip);
+                if same_eni && same_ip {
+                    return Ok(Target {
+                        eni: eni.clone(),
+                        private_ip: ip.clone(),
+                    });
+                }
+            }
+        }
+        let local = local::resolve(imds, c.interface.as_deref(), c.eni_id.as_deref())?;
+        let private_ip = match &c.private_ip {
+            Some(ip) => ip.clone(),
+            None => Instance::new(imds)
+                .local_ipv4s_of_mac(&local.mac)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    OcfError::generic(format!(
+                        "the instance metadata lists no private address for {}: set private_ip",
+                        local.eni
+                    ))
+                })?,
+        };
+        Ok(Target {
+            eni: local.eni,
+            private_ip,
+        })
+    }
+
+    fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Session> {
+        Session::connect(&self.cfg().aws, &ctx.env, imds, ctx.deadline)
+    }
+
+    fn lookup(&self, s: &Session) -> OcfResult<Address> {
+        let c = self.cfg();
+        ec2::describe_address(s, &c.eip)?.ok_or_else(|| {
+            OcfError::configured(format!(
+                "{} does not exist in region {}: correct {}",
+                c.describe(),
+                s.region(),
+                match c.eip {
+                    EipRef::Allocation(_) => "allocation_id",
+                    EipRef::PublicIp(_) => "elastic_ip",
+                }
+            ))
+        })
+    }
+}
+
+fn is_ours(a: &Address, t: &Target) -> bool {
+    a.eni.as_deref() == Some(t.eni.as_str()) && a.private_ip.as_deref() == Some(t.private_ip.as_str())
+}
+
+fn where_is(a: &Address) -> String {
+    match (&a.eni, &a.private_ip, &a.instance_id) {
+        (Some(e), Some(p), Some(i)) => format!("{e} ({p}, instance {i})"),
+        (Some(e), Some(p), None) => format!("{e} ({p})"),
+        (None, _, Some(i)) => format!("instance {i}"),
+        _ => "nothing".into(),
+    }
+}
+
+impl Agent for Eip {
+    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        self.cfg = Some(Config::from_ctx(ctx)?);
+        Ok(())
+    }
+
+    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        if ctx.depth >= 10 {
+            let imds = self.cfg().aws.imds(&ctx.env, ctx.deadline);
+            self.target(ctx, &imds)?;
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        let t = self.target(ctx, &imds)?;
+        let s = self.connect(ctx, &imds)?;
+        let a = self.lookup(&s)?;
+        if is_ours(&a, &t) {
+            log::info!("{} ({}) is already on {} ({})", a.allocation_id, a.public_ip, t.eni, t.private_ip);
+        } else {
+            log::info!(
+                "associating {} ({}) with {} ({}), was on {}",
+                a.allocation_id,
+                a.public_ip,
+                t.eni,
+                t.private_ip,
+                where_is(&a)
+            );
+            ec2::associate_address(&s, &a.allocation_id, &t.eni, Some(&t.private_ip)).map_err(
+                |e| {
+                    if e.rc == crate::ocf::Rc::Configured {
+                        e.context(&format!(
+                            "associating {} with {} ({}): check eni_id and private_ip",
+                            a.public_ip, t.eni, t.private_ip
+                        ))
+                    } else {
+                        e
+                    }
+                },
+            )?;
+        }
+        if let Err(e) = self.state(ctx).write(&[
+            ("allocation_id", &a.allocation_id),
+            ("public_ip", &a.public_ip),
+            ("eni", &t.eni),
+            ("private_ip", &t.private_ip),
+        ]) {
+            log::warn!("cannot record state in {}: {e}", self.state(ctx).path().display());
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let state = self.state(ctx);
+        let result = (|| {
+            let imds = c.aws.imds(&ctx.env, ctx.deadline);
+            let t = self.target(ctx, &imds)?;
+            let s = self.connect(ctx, &imds)?;
+            let a = self.lookup(&s)?;
+            match (&a.association_id, a.eni.as_deref() == Some(t.eni.as_str())) {
+                (Some(assoc), true) => {
+                    ec2::disassociate_address(&s, assoc)?;
+                    log::info!("disassociated {} from {}", a.public_ip, t.eni);
+                }
+                _ => log::info!("{} is on {}, not on this node: nothing to do", a.public_ip, where_is(&a)),
+            }
+            Ok::<(), OcfError>(())
+        })();
+        if let Err(e) = result {
+            // A failed stop gets this node fenced; an Elastic IP left here is
+            // taken over by the next start elsewhere (AllowReassociation).
+            log::warn!(
+                "could not disassociate {} ({}); stop succeeds anyway: the next start on \
+                 another node takes the address over",
+                c.describe(),
+                e.reason
+            );
+        }
+        if let Err(e) = state.remove() {
+            log::warn!("cannot remove {}: {e}", state.path().display());
+        }
+        Ok(())
+    }
+
+    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
+        let c = self.cfg();
+        let started_here = self.state(ctx).read().is_some();
+        let check = (|| {
+            let imds = c.aws.imds(&ctx.env, ctx.deadline);
+            let t = self.target(ctx, &imds)?;
+            let s = self.connect(ctx, &imds)?;
+            let a = self.lookup(&s)?;
+            if is_ours(&a, &t) {
+                Ok(())
+            } else {
+                Err(OcfError::not_running(format!(
+                    "{} ({}) is associated with {}, not with this node's {} ({})",
+                    a.allocation_id,
+                    a.public_ip,
+                    where_is(&a),
+                    t.eni,
+                    t.private_ip
+                )))
+            }
+        })();
+        match check {
+            Err(e) if e.rc == crate::ocf::Rc::Generic => {
+                // Cannot ask AWS: judge by whether we started it here.
+                match (c.api_failure, started_here) {
+                    (ApiFailure::Fail, _) => Err(e),
+                    (_, false) => Err(OcfError::not_running(format!(
+                        "{} was not started on this node (and AWS cannot be asked: {})",
+                        c.describe(),
+                        e.reason
+                    ))),
+                    (ApiFailure::Warn, true) => {
+                        log::warn!("cannot check {} (api_failure=warn): {}", c.describe(), e.reason);
+                        Ok(())
+                    }
+                    (ApiFailure::Ignore, true) => Ok(()),
+                }
+            }
+            r => r,
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Route 53 operations the dns agent uses. Route 53 allows 5 requests per
+//! second per account: callers keep to the minimum (one list, one change,
+//! then GetChange polls with backoff), and throttling is retried by the SDK.
+
+use super::{Service, Session};
+use crate::ocf::{OcfError, OcfResult, Rc};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_sdk_route53::Client;
+use std::time::Duration;
+
+pub const ACTIONS: &[&str] = &[
+    "route53:GetHostedZone",
+    "route53:ListResourceRecordSets",
+    "route53:ChangeResourceRecordSets",
+    "route53:GetChange",
+];
+
+fn client(s: &Session) -> Client {
+    Client::new(s.sdk_config())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Zone {
+    /// Lowercase, no trailing dot.
+    pub name: String,
+    pub private: bool,
+}
+
+/// `Ok(None)` when there is no such hosted zone.
+pub fn hosted_zone(s: &Session, zone_id: &str) -> OcfResult<Option<Zone>> {
+    let c = client(s);
+    s.block_on(async {
+        match s
+            .call(
+                Service::Route53,
+                "route53:GetHostedZone",
+                c.get_hosted_zone().id(zone_id).send(),
+            )
+            .await
+        {
+            Ok(r) => Ok(r.hosted_zone().map(|z| Zone {
+                name: z.name().trim_end_matches('.').to_ascii_lowercase(),
+                private: z.config().map(|c| c.private_zone()).unwrap_or(false),
+            })),
+            Err(e) if e.rc == Rc::Configured && e.reason.contains("NoSuchHostedZone") => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+}
+
+/// The A record set of `name`, as Route 53 holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ARecord {
+    pub ttl: Option<i64>,
+    pub values: Vec<String>,
+    /// Alias, weighted, latency… records are not ours to manage.
+    pub special: Option<String>,
+}
+
+/// One ListResourceRecordSets call starting at exactly (name, A).
+pub fn a_record(s: &Session, zone_id: &str, name: &str) -> OcfResult<Option<ARecord>> {
+    let c = client(s);
+    let fqdn = format!("{name}.");
+    s.block_on(async {
+        let resp = s
+            .call(
+                Service::Route53,
+                "route53:ListResourceRecordSets",
+                c.list_resource_record_sets()
+                    .hosted_zone_id(zone_id)
+                    .start_record_name(&fqdn)
+                    .start_record_type(RrType::A)
+                    .max_items(1)
+                    .send(),
+            )
+            .await
+            .map_err(|e| zone_context(e, zone_id))?;
+        let Some(rr) = resp.resource_record_sets().first() else {
+            return Ok(None);
+        };
+        if !rr.name().trim_end_matches('.').eq_ignore_ascii_case(name) || rr.r#type() != &RrType::A {
+            return Ok(None);
+        }
+        let special = if rr.alias_target().is_some() {
+            Some("an alias record".to_string())
+        } else {
+            rr.set_identifier()
+                .map(|id| format!("a routing-policy record (set identifier {id})"))
+        };
+        Ok(Some(ARecord {
+            ttl: rr.ttl(),
+            values: rr.resource_records().iter().map(|r| r.value().to_string()).collect(),
+            special,
+        }))
+    })
+}
+
+fn zone_context(e: OcfError, zone_id: &str) -> OcfError {
+    if e.rc == Rc::Configured && e.reason.contains("NoSuchHostedZone") {
+        e.context(&format!("hosted_zone_id={zone_id} does not exist: correct hosted_zone_id"))
+    } else {
+        e
+    }
+}
+
+fn rrset(name: &str, ttl: i64, values: &[String]) -> OcfResult<ResourceRecordSet> {
+    let records = values
+        .iter()
+        .map(|v| ResourceRecord::builder().value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| OcfError::generic(format!("building the record: {e}")))?;
+    ResourceRecordSet::builder()
+        .name(format!("{name}."))
+        .r#type(RrType::A)
+        .ttl(ttl)
+        .set_resource_records(Some(records))
+        .build()
+        .map_err(|e| OcfError::generic(format!("building the record: {e}")))
+}
+
+/// UPSERT or DELETE one A record; returns the change id.
+pub fn change(
+    s: &Session,
+    zone_id: &str,
+    action: ChangeKind,
+    name: &str,
+    ttl: i64,
+    values: &[String],
+) -> OcfResult<String> {
+    let c = client(s);
+    let set = rrset(name, ttl, values)?;
+    let change = Change::builder()
+        .action(match action {
+            ChangeKind::Upsert => ChangeAction::Upsert,
+            ChangeKind::Delete => ChangeAction::Delete,
+        })
+        .resource_record_set(set)
+        .build()
+        .map_err(|e| OcfError::generic(format!("building the change: {e}")))?;
+    let batch = ChangeBatch::builder()
+        .comment(format!("ocf-aws dns {}", std::process::id()))
+        .changes(change)
+        .build()
+        .map_err(|e| OcfError::generic(format!("building the change: {e}")))?;
+    s.block_on(async {
+        let resp = s
+            .call(
+                Service::Route53,
+                "route53:ChangeResourceRecordSets",
+                c.change_resource_record_sets()
+                    .hosted_zone_id(zone_id)
+                    .change_batch(batch)
+                    .send(),
+            )
+            .await
+            .map_err(|e| zone_context(e, zone_id))?;
+        Ok(resp.change_info().map(|i| i.id().to_string()).unwrap_or_default())
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum ChangeKind {
+    Upsert,
+    Delete,
+}
+
+/// Poll GetChange with backoff until INSYNC, within the deadline. Route 53
+/// takes up to about a minute to reach all its authoritative servers.
+pub fn wait_insync(s: &Session, change_id: &str) -> OcfResult<()> {
+    let c = client(s);
+    let deadline = s.deadline();
+    s.block_on(async {
+        let mut delay = Duration::from_millis(250);
+        let mut polls = 0u32;
+        loop {
+            polls += 1;
+            let status = s
+                .call(
+                    Service::Route53,
+                    "route53:GetChange",
+                    c.get_change().id(change_id).send(),
+                )
+                .await?
+                .change_info()
+                .map(|i| i.status().as_str().to_string())
+                .unwrap_or_default();
+            if status == "INSYNC" {
+                log::debug!("change {change_id} INSYNC after {polls} poll(s)");
+                return Ok(());
+            }
+            // Sleep only if there will be time to ask again afterwards.
+            if deadline.remaining() <= delay + Duration::from_millis(500) {
+                return Err(OcfError::generic(format!(
+                    "change {change_id} is still {status} after {polls} poll(s): Route 53 \
+                     has accepted the record but not yet propagated it to all its \
+                     servers; raise the start timeout (up to ~60 s are normal) or set \
+                     wait_sync=false"
+                )));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    })
+}
