@@ -1,6 +1,7 @@
 //! The agents. Each is one module with a declarative [`AgentSpec`] (its
 //! parameter and action tables) and an implementation of [`Agent`].
 
+pub mod az;
 pub mod dns;
 pub mod eip;
 pub mod local;
@@ -9,7 +10,7 @@ pub mod vip;
 use crate::ocf::{AgentSpec, OcfError, OcfResult};
 
 /// Every agent of the binary; dispatch, `--list` and packaging read this.
-pub const ALL: &[&AgentSpec] = &[&vip::SPEC, &eip::SPEC, &dns::SPEC];
+pub const ALL: &[&AgentSpec] = &[&vip::SPEC, &eip::SPEC, &dns::SPEC, &az::SPEC];
 
 pub fn find(name: &str) -> Option<&'static AgentSpec> {
     ALL.iter().copied().find(|a| a.name == name)
