@@ -108,7 +108,8 @@ fn check_dampen(v: &str) -> OcfResult<String> {
 fn check_zone(z: &str) -> OcfResult<()> {
     let ok = z.len() <= 32
         && z.contains('-')
-        && z.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && z.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && z.ends_with(|c: char| c.is_ascii_lowercase());
     if ok {
         Ok(())
@@ -187,7 +188,9 @@ fn attrd(args: &[&str]) -> OcfResult<()> {
 
 impl Az {
     fn cfg(&self) -> &Config {
-        self.cfg.as_ref().expect("configure runs before every action")
+        self.cfg
+            .as_ref()
+            .expect("configure runs before every action")
     }
 
     fn state(&self, ctx: &Ctx) -> StateFile {
@@ -200,7 +203,12 @@ impl Az {
     }
 
     /// Ask EC2 for the zone and publish its colour. Returns the colour.
-    fn refresh(&self, ctx: &Ctx, zone: Option<&str>, last: Option<&str>) -> OcfResult<(String, String)> {
+    fn refresh(
+        &self,
+        ctx: &Ctx,
+        zone: Option<&str>,
+        last: Option<&str>,
+    ) -> OcfResult<(String, String)> {
         let c = self.cfg();
         let imds = c.aws.imds(&ctx.env, ctx.deadline);
         let zone = match zone.or(c.zone.as_deref()) {
@@ -225,7 +233,10 @@ impl Az {
             }
             Err(e) if e.rc == Rc::Generic => match c.on_api_failure {
                 Some(col) => {
-                    log::warn!("cannot ask EC2 about {zone} ({}): publishing {col}", e.reason);
+                    log::warn!(
+                        "cannot ask EC2 about {zone} ({}): publishing {col}",
+                        e.reason
+                    );
                     col
                 }
                 None => {
@@ -245,7 +256,10 @@ impl Az {
 
     fn record(&self, ctx: &Ctx, zone: &str, colour: &str) {
         if let Err(e) = self.state(ctx).write(&[("zone", zone), ("colour", colour)]) {
-            log::warn!("cannot record state in {}: {e}", self.state(ctx).path().display());
+            log::warn!(
+                "cannot record state in {}: {e}",
+                self.state(ctx).path().display()
+            );
         }
     }
 }
@@ -298,13 +312,18 @@ impl Agent for Az {
 
     fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
         let Some(st) = self.state(ctx).read() else {
-            return Err(OcfError::not_running("AZ health is not started on this node"));
+            return Err(OcfError::not_running(
+                "AZ health is not started on this node",
+            ));
         };
         if ctx.probe {
             return Ok(());
         }
         let zone = st.get("zone").filter(|z| !z.is_empty()).map(String::as_str);
-        let last = st.get("colour").filter(|c| !c.is_empty()).map(String::as_str);
+        let last = st
+            .get("colour")
+            .filter(|c| !c.is_empty())
+            .map(String::as_str);
         match self.refresh(ctx, zone, last) {
             Ok((zone, colour)) => {
                 if Some(colour.as_str()) != last && !colour.is_empty() {

@@ -144,7 +144,10 @@ pub fn normalise_name(raw: &str) -> OcfResult<String> {
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
-            return Err(bad(&format!("has an invalid label '{}'", label.escape_debug())));
+            return Err(bad(&format!(
+                "has an invalid label '{}'",
+                label.escape_debug()
+            )));
         }
     }
     Ok(n)
@@ -152,7 +155,11 @@ pub fn normalise_name(raw: &str) -> OcfResult<String> {
 
 fn normalise_zone_id(raw: &str) -> OcfResult<String> {
     let z = raw.trim().trim_start_matches("/hostedzone/");
-    if !z.is_empty() && z.len() <= 32 && z.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+    if !z.is_empty()
+        && z.len() <= 32
+        && z.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
         Ok(z.to_string())
     } else {
         Err(OcfError::configured(format!(
@@ -217,7 +224,9 @@ fn now_s() -> u64 {
 
 impl Dns {
     fn cfg(&self) -> &Config {
-        self.cfg.as_ref().expect("configure runs before every action")
+        self.cfg
+            .as_ref()
+            .expect("configure runs before every action")
     }
 
     fn state(&self, ctx: &Ctx) -> StateFile {
@@ -327,7 +336,14 @@ impl Agent for Dns {
                     .map(|r| r.values.join(","))
                     .unwrap_or_else(|| "absent".into())
             );
-            let change = route53::change(&s, &c.zone_id, ChangeKind::Upsert, &c.name, c.ttl, &[ip.clone()])?;
+            let change = route53::change(
+                &s,
+                &c.zone_id,
+                ChangeKind::Upsert,
+                &c.name,
+                c.ttl,
+                &[ip.clone()],
+            )?;
             if c.wait_sync {
                 route53::wait_insync(&s, &change)?;
             }
@@ -336,7 +352,10 @@ impl Agent for Dns {
             .state(ctx)
             .write(&[("ip", &ip), ("started", &now_s().to_string())])
         {
-            log::warn!("cannot record state in {}: {e}", self.state(ctx).path().display());
+            log::warn!(
+                "cannot record state in {}: {e}",
+                self.state(ctx).path().display()
+            );
         }
         Ok(())
     }
@@ -354,7 +373,14 @@ impl Agent for Dns {
                 let s = self.connect(ctx, &imds)?;
                 match route53::a_record(&s, &c.zone_id, &c.name)? {
                     Some(r) if r.special.is_none() && r.values == [ip.clone()] => {
-                        route53::change(&s, &c.zone_id, ChangeKind::Delete, &c.name, r.ttl.unwrap_or(c.ttl), &r.values)?;
+                        route53::change(
+                            &s,
+                            &c.zone_id,
+                            ChangeKind::Delete,
+                            &c.name,
+                            r.ttl.unwrap_or(c.ttl),
+                            &r.values,
+                        )?;
                         log::info!("deleted {} ({ip})", c.name);
                     }
                     Some(r) => log::info!(
@@ -386,7 +412,10 @@ impl Agent for Dns {
         let Some(st) = self.state(ctx).read() else {
             // The record may well still hold this node's address (stop leaves
             // it by default); that does not make the resource active here.
-            return Err(OcfError::not_running(format!("{} was not started on this node", c.name)));
+            return Err(OcfError::not_running(format!(
+                "{} was not started on this node",
+                c.name
+            )));
         };
         let check = (|| {
             let imds = c.aws.imds(&ctx.env, ctx.deadline);
@@ -425,7 +454,10 @@ impl Agent for Dns {
         if ctx.depth < 20 {
             return Ok(());
         }
-        let started = st.get("started").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        let started = st
+            .get("started")
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
         let in_grace = now_s().saturating_sub(started) < c.resolve_grace.as_secs();
         let via = match c.resolver {
             Some(r) => format!("DNS server {r}"),
@@ -433,11 +465,16 @@ impl Agent for Dns {
         };
         let problem = match self.resolution() {
             Answer::Addresses(a) if a.len() == 1 && a[0].to_string() == ip => return Ok(()),
-            Answer::Addresses(a) if a.is_empty() => format!("{via} returns no address for {}", c.name),
+            Answer::Addresses(a) if a.is_empty() => {
+                format!("{via} returns no address for {}", c.name)
+            }
             Answer::Addresses(a) => format!(
                 "{via} resolves {} to {}, not to {ip}",
                 c.name,
-                a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+                a.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
             Answer::NxDomain => format!("{via} says {} does not exist (NXDOMAIN)", c.name),
             Answer::Failed(e) => format!("{via} could not resolve {}: {e}", c.name),
@@ -461,7 +498,10 @@ mod tests {
 
     #[test]
     fn names_normalise() {
-        assert_eq!(normalise_name("DB.Example.Internal.").unwrap(), "db.example.internal");
+        assert_eq!(
+            normalise_name("DB.Example.Internal.").unwrap(),
+            "db.example.internal"
+        );
         assert!(normalise_name("db").is_err());
         assert!(normalise_name("a..b").is_err());
         assert!(normalise_name("-a.b").is_err());

@@ -156,7 +156,9 @@ impl Config {
 
 impl Eip {
     fn cfg(&self) -> &Config {
-        self.cfg.as_ref().expect("configure runs before every action")
+        self.cfg
+            .as_ref()
+            .expect("configure runs before every action")
     }
 
     fn state(&self, ctx: &Ctx) -> StateFile {
@@ -224,7 +226,8 @@ impl Eip {
 }
 
 fn is_ours(a: &Address, t: &Target) -> bool {
-    a.eni.as_deref() == Some(t.eni.as_str()) && a.private_ip.as_deref() == Some(t.private_ip.as_str())
+    a.eni.as_deref() == Some(t.eni.as_str())
+        && a.private_ip.as_deref() == Some(t.private_ip.as_str())
 }
 
 fn where_is(a: &Address) -> String {
@@ -257,7 +260,13 @@ impl Agent for Eip {
         let s = self.connect(ctx, &imds)?;
         let a = self.lookup(&s)?;
         if is_ours(&a, &t) {
-            log::info!("{} ({}) is already on {} ({})", a.allocation_id, a.public_ip, t.eni, t.private_ip);
+            log::info!(
+                "{} ({}) is already on {} ({})",
+                a.allocation_id,
+                a.public_ip,
+                t.eni,
+                t.private_ip
+            );
         } else {
             log::info!(
                 "associating {} ({}) with {} ({}), was on {}",
@@ -279,6 +288,19 @@ impl Agent for Eip {
                     }
                 },
             )?;
+            // AssociateAddress answering OK is not proof: check that the address
+            // really maps to our ENI and private IP (a wrong private IP, or a
+            // concurrent start elsewhere, would otherwise go unnoticed).
+            let now = self.lookup(&s)?;
+            if !is_ours(&now, &t) {
+                return Err(OcfError::generic(format!(
+                    "after AssociateAddress, {} is associated with {}, not with {} ({})",
+                    now.public_ip,
+                    where_is(&now),
+                    t.eni,
+                    t.private_ip
+                )));
+            }
         }
         if let Err(e) = self.state(ctx).write(&[
             ("allocation_id", &a.allocation_id),
@@ -286,7 +308,10 @@ impl Agent for Eip {
             ("eni", &t.eni),
             ("private_ip", &t.private_ip),
         ]) {
-            log::warn!("cannot record state in {}: {e}", self.state(ctx).path().display());
+            log::warn!(
+                "cannot record state in {}: {e}",
+                self.state(ctx).path().display()
+            );
         }
         Ok(())
     }
@@ -304,7 +329,11 @@ impl Agent for Eip {
                     ec2::disassociate_address(&s, assoc)?;
                     log::info!("disassociated {} from {}", a.public_ip, t.eni);
                 }
-                _ => log::info!("{} is on {}, not on this node: nothing to do", a.public_ip, where_is(&a)),
+                _ => log::info!(
+                    "{} is on {}, not on this node: nothing to do",
+                    a.public_ip,
+                    where_is(&a)
+                ),
             }
             Ok::<(), OcfError>(())
         })();
@@ -356,7 +385,11 @@ impl Agent for Eip {
                         e.reason
                     ))),
                     (ApiFailure::Warn, true) => {
-                        log::warn!("cannot check {} (api_failure=warn): {}", c.describe(), e.reason);
+                        log::warn!(
+                            "cannot check {} (api_failure=warn): {}",
+                            c.describe(),
+                            e.reason
+                        );
                         Ok(())
                     }
                     (ApiFailure::Ignore, true) => Ok(()),

@@ -282,12 +282,16 @@ pub fn describe_address(s: &Session, eip: &EipRef) -> OcfResult<Option<Address>>
             EipRef::Allocation(a) => c.describe_addresses().allocation_ids(a),
             EipRef::PublicIp(ip) => c.describe_addresses().public_ips(ip),
         };
-        let resp = match s.call(Service::Ec2, "ec2:DescribeAddresses", req.send()).await {
+        let resp = match s
+            .call(Service::Ec2, "ec2:DescribeAddresses", req.send())
+            .await
+        {
             Ok(r) => r,
             // EC2 answers an unknown allocation or address with an error
             // rather than an empty list.
-            Err(e) if e.rc == crate::ocf::Rc::Configured
-                && (e.reason.contains("NotFound") || e.reason.contains("InvalidAddress")) =>
+            Err(e)
+                if e.rc == crate::ocf::Rc::Configured
+                    && (e.reason.contains("NotFound") || e.reason.contains("InvalidAddress")) =>
             {
                 return Ok(None)
             }

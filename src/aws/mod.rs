@@ -4,9 +4,9 @@
 //! [`ec2`] with plain Rust values.
 
 pub mod ec2;
-pub mod route53;
 pub mod error;
 pub mod imds;
+pub mod route53;
 
 use crate::ocf::{Deadline, OcfEnv, OcfError, OcfResult, Param, Params};
 use aws_config::retry::RetryConfig;

@@ -80,7 +80,8 @@ pub fn a_record(s: &Session, zone_id: &str, name: &str) -> OcfResult<Option<ARec
         let Some(rr) = resp.resource_record_sets().first() else {
             return Ok(None);
         };
-        if !rr.name().trim_end_matches('.').eq_ignore_ascii_case(name) || rr.r#type() != &RrType::A {
+        if !rr.name().trim_end_matches('.').eq_ignore_ascii_case(name) || rr.r#type() != &RrType::A
+        {
             return Ok(None);
         }
         let special = if rr.alias_target().is_some() {
@@ -91,7 +92,11 @@ pub fn a_record(s: &Session, zone_id: &str, name: &str) -> OcfResult<Option<ARec
         };
         Ok(Some(ARecord {
             ttl: rr.ttl(),
-            values: rr.resource_records().iter().map(|r| r.value().to_string()).collect(),
+            values: rr
+                .resource_records()
+                .iter()
+                .map(|r| r.value().to_string())
+                .collect(),
             special,
         }))
     })
@@ -99,7 +104,9 @@ pub fn a_record(s: &Session, zone_id: &str, name: &str) -> OcfResult<Option<ARec
 
 fn zone_context(e: OcfError, zone_id: &str) -> OcfError {
     if e.rc == Rc::Configured && e.reason.contains("NoSuchHostedZone") {
-        e.context(&format!("hosted_zone_id={zone_id} does not exist: correct hosted_zone_id"))
+        e.context(&format!(
+            "hosted_zone_id={zone_id} does not exist: correct hosted_zone_id"
+        ))
     } else {
         e
     }
@@ -156,7 +163,10 @@ pub fn change(
             )
             .await
             .map_err(|e| zone_context(e, zone_id))?;
-        Ok(resp.change_info().map(|i| i.id().to_string()).unwrap_or_default())
+        Ok(resp
+            .change_info()
+            .map(|i| i.id().to_string())
+            .unwrap_or_default())
     })
 }
 

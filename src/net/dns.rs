@@ -42,13 +42,21 @@ pub fn query(server: SocketAddr, name: &str, timeout: Duration) -> Answer {
         Ok(n) => n,
         Err(e) => return Answer::Failed(format!("bad name: {e}")),
     };
-    q.questions
-        .push(Question::new(qname, TYPE::A.into(), CLASS::IN.into(), false));
+    q.questions.push(Question::new(
+        qname,
+        TYPE::A.into(),
+        CLASS::IN.into(),
+        false,
+    ));
     let bytes = match q.build_bytes_vec() {
         Ok(b) => b,
         Err(e) => return Answer::Failed(format!("cannot build query: {e}")),
     };
-    let bind = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+    let bind = if server.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
     let sock = match UdpSocket::bind(bind) {
         Ok(s) => s,
         Err(e) => return Answer::Failed(e.to_string()),

@@ -37,7 +37,13 @@ impl StateFile {
     pub fn shared(env: &OcfEnv, name: &str) -> StateFile {
         let safe: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         StateFile {
             path: env.run_dir().join(format!("{safe}.cache")),

@@ -306,7 +306,7 @@ impl World {
             .env("OCF_ROOT", "/usr/lib/ocf")
             .env("OCF_RA_VERSION_MAJOR", "1")
             .env("OCF_RA_VERSION_MINOR", "1")
-            .env("OCF_RESOURCE_INSTANCE", "rsc_vip")
+            .env("OCF_RESOURCE_INSTANCE", format!("rsc_{agent}"))
             .env("OCF_RESOURCE_TYPE", agent)
             .env("OCF_RESOURCE_PROVIDER", "aws")
             .env("OCF_EXIT_REASON_PREFIX", "ocf-exit-reason:")
@@ -399,6 +399,154 @@ impl World {
                 .send()
                 .await
                 .expect("ReplaceRoute");
+        });
+    }
+
+    pub fn r53(&self) -> aws_sdk_route53::Client {
+        let conf = aws_sdk_route53::Config::builder()
+            .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+            .region(aws_sdk_route53::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_route53::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        aws_sdk_route53::Client::from_conf(conf)
+    }
+
+    /// A fresh Elastic IP: (allocation id, public address).
+    pub fn allocate_eip(&self) -> (String, String) {
+        let c = self.ec2();
+        rt().block_on(async {
+            let a = c
+                .allocate_address()
+                .domain(aws_sdk_ec2::types::DomainType::Vpc)
+                .send()
+                .await
+                .expect("AllocateAddress");
+            (
+                a.allocation_id().unwrap().to_string(),
+                a.public_ip().unwrap().to_string(),
+            )
+        })
+    }
+
+    /// Where an Elastic IP is associated: (ENI, private IP), empty if not.
+    pub fn eip_assoc(&self, alloc: &str) -> (String, String) {
+        let c = self.ec2();
+        rt().block_on(async {
+            let r = c
+                .describe_addresses()
+                .allocation_ids(alloc)
+                .send()
+                .await
+                .expect("DescribeAddresses");
+            let a = &r.addresses()[0];
+            (
+                a.network_interface_id().unwrap_or("").to_string(),
+                a.private_ip_address().unwrap_or("").to_string(),
+            )
+        })
+    }
+
+    pub fn add_private_ip(&self, eni: &str, ip: &str) {
+        let c = self.ec2();
+        rt().block_on(async {
+            c.assign_private_ip_addresses()
+                .network_interface_id(eni)
+                .private_ip_addresses(ip)
+                .send()
+                .await
+                .expect("AssignPrivateIpAddresses");
+        });
+    }
+
+    /// A fresh hosted zone named `<unique>.example.internal`: (id, name).
+    pub fn create_zone(&self, private: bool) -> (String, String) {
+        static Z: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "t{}x{}.example.internal",
+            std::process::id(),
+            Z.fetch_add(1, Ordering::SeqCst)
+        );
+        let c = self.r53();
+        rt().block_on(async {
+            let mut req = c
+                .create_hosted_zone()
+                .name(&name)
+                .caller_reference(&name)
+                .hosted_zone_config(
+                    aws_sdk_route53::types::HostedZoneConfig::builder()
+                        .private_zone(private)
+                        .build(),
+                );
+            if private {
+                req = req.vpc(
+                    aws_sdk_route53::types::Vpc::builder()
+                        .vpc_id(&self.vpc)
+                        .vpc_region(aws_sdk_route53::types::VpcRegion::UsEast1)
+                        .build(),
+                );
+            }
+            let z = req.send().await.expect("CreateHostedZone");
+            let id = z
+                .hosted_zone()
+                .unwrap()
+                .id()
+                .trim_start_matches("/hostedzone/")
+                .to_string();
+            (id, name)
+        })
+    }
+
+    /// The A record values of `name` in `zone` (None: no such record).
+    pub fn a_record(&self, zone: &str, name: &str) -> Option<(Vec<String>, i64)> {
+        let c = self.r53();
+        let fqdn = format!("{}.", name.trim_end_matches('.').to_ascii_lowercase());
+        rt().block_on(async {
+            let r = c
+                .list_resource_record_sets()
+                .hosted_zone_id(zone)
+                .send()
+                .await
+                .expect("ListResourceRecordSets");
+            r.resource_record_sets()
+                .iter()
+                .find(|rr| rr.name() == fqdn && rr.r#type().as_str() == "A")
+                .map(|rr| {
+                    (
+                        rr.resource_records()
+                            .iter()
+                            .map(|v| v.value().to_string())
+                            .collect(),
+                        rr.ttl().unwrap_or(-1),
+                    )
+                })
+        })
+    }
+
+    pub fn set_a_record(&self, zone: &str, name: &str, ip: &str) {
+        use aws_sdk_route53::types::*;
+        let c = self.r53();
+        rt().block_on(async {
+            let set = ResourceRecordSet::builder()
+                .name(format!("{name}."))
+                .r#type(RrType::A)
+                .ttl(10)
+                .resource_records(ResourceRecord::builder().value(ip).build().unwrap())
+                .build()
+                .unwrap();
+            let change = Change::builder()
+                .action(ChangeAction::Upsert)
+                .resource_record_set(set)
+                .build()
+                .unwrap();
+            c.change_resource_record_sets()
+                .hosted_zone_id(zone)
+                .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+                .send()
+                .await
+                .expect("ChangeResourceRecordSets");
         });
     }
 
@@ -587,4 +735,58 @@ pub fn run_tests(tests: Vec<(&'static str, fn())>) -> ! {
         })
         .collect();
     libtest_mimic::run(&args, trials).exit()
+}
+
+/// The agent's meta-data, produced as an unprivileged user with an empty
+/// environment (Pacemaker runs meta-data as hacluster), validates against
+/// resource-agents' ra-api-1.dtd and metadata.rng.
+pub fn xml_valid(agent: &str) -> String {
+    let dir = tmpdir(agent);
+    // As an unprivileged user (Pacemaker runs meta-data as hacluster), with
+    // no environment at all.
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(agent_link(agent))
+        .arg("meta-data")
+        .env_clear()
+        .current_dir("/")
+        .output()
+        .expect("setpriv");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = dir.join(format!("{agent}.xml"));
+    std::fs::write(&xml, &out.stdout).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(r#"<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">"#));
+    assert!(text.contains("<version>1.1</version>"));
+    let dtd = std::process::Command::new("xmllint")
+        .args(["--noout", "--valid", "--path", "/usr/share/resource-agents"])
+        .arg(&xml)
+        .output()
+        .expect("xmllint (libxml2-utils)");
+    assert!(
+        dtd.status.success(),
+        "DTD: {}",
+        String::from_utf8_lossy(&dtd.stderr)
+    );
+    let rng = std::process::Command::new("xmllint")
+        .args([
+            "--noout",
+            "--relaxng",
+            "/usr/share/resource-agents/metadata.rng",
+        ])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert!(
+        rng.status.success(),
+        "RNG: {}",
+        String::from_utf8_lossy(&rng.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    text.into_owned()
 }

@@ -1,0 +1,211 @@
+//! The dns agent against moto's Route 53, the IMDS emulator, the fault
+//! proxy (to hold a change PENDING) and a DNS responder serving moto's zone.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+struct Dns {
+    w: World,
+    zone: String,
+    name: String,
+}
+
+fn setup() -> Dns {
+    let w = World::new();
+    let (zone, zname) = w.create_zone(true);
+    Dns {
+        name: format!("db.{zname}"),
+        w,
+        zone,
+    }
+}
+
+impl Dns {
+    fn params<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut p = vec![
+            ("hosted_zone_id", self.zone.as_str()),
+            ("name", self.name.as_str()),
+        ];
+        for (k, v) in extra {
+            p.retain(|(pk, _)| pk != k);
+            p.push((k, v));
+        }
+        p
+    }
+    fn run(&self, node: &str, action: &str, extra: &[(&str, &str)]) -> Run {
+        self.run_env(node, action, extra, &[])
+    }
+    fn run_env(
+        &self,
+        node: &str,
+        action: &str,
+        extra: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Run {
+        self.w
+            .agent_env(node, "dns", action, &self.params(extra), env)
+    }
+    fn record(&self) -> Option<Vec<String>> {
+        self.w.a_record(&self.zone, &self.name).map(|r| r.0)
+    }
+    fn ip(&self, node: &str) -> String {
+        self.w.node(node).private_ip.clone()
+    }
+}
+
+fn start_sets_record_to_local_ip() {
+    let d = setup();
+    assert_eq!(d.record(), None);
+    d.run("node1", "start", &[]).expect(0);
+    assert_eq!(
+        d.w.a_record(&d.zone, &d.name),
+        Some((vec![d.ip("node1")], 10))
+    );
+    d.run("node1", "monitor", &[]).expect(0);
+    d.run("node1", "start", &[]).expect(0);
+}
+
+fn failover_changes_value_and_old_node_sees_7() {
+    let d = setup();
+    d.run("node1", "start", &[]).expect(0);
+    d.run("node2", "start", &[("ttl", "30")]).expect(0);
+    assert_eq!(
+        d.w.a_record(&d.zone, &d.name),
+        Some((vec![d.ip("node2")], 30))
+    );
+    d.run("node1", "monitor", &[])
+        .expect(7)
+        .reason_has(&[&d.ip("node2"), &d.ip("node1")]);
+    // Default stop leaves the record (failover only changes the value).
+    d.run("node1", "stop", &[]).expect(0);
+    d.run("node2", "stop", &[]).expect(0);
+    assert_eq!(d.record(), Some(vec![d.ip("node2")]));
+    // Stopped: monitor says 7 although the record still holds our address.
+    d.run("node2", "monitor", &[]).expect(7);
+}
+
+fn delete_on_stop_only_deletes_our_record() {
+    let d = setup();
+    let del = [("delete_on_stop", "true")];
+    d.run("node1", "start", &del).expect(0);
+    d.run("node2", "start", &del).expect(0);
+    d.run("node1", "stop", &del).expect(0);
+    assert_eq!(
+        d.record(),
+        Some(vec![d.ip("node2")]),
+        "not ours: left alone"
+    );
+    d.run("node2", "stop", &del).expect(0);
+    assert_eq!(d.record(), None);
+    d.run("node2", "stop", &del).expect(0);
+}
+
+fn name_is_normalised_and_checked_against_the_zone() {
+    let d = setup();
+    let upper = format!("{}.", d.name.to_ascii_uppercase());
+    d.run("node1", "start", &[("name", &upper)]).expect(0);
+    assert_eq!(d.record(), Some(vec![d.ip("node1")]));
+    d.run("node1", "start", &[("name", "db.elsewhere.example")])
+        .expect(6)
+        .reason_has(&["db.elsewhere.example", "outside"]);
+    d.run("node1", "start", &[("hosted_zone_id", "ZNOSUCHZONE0000")])
+        .expect(6)
+        .reason_has(&["ZNOSUCHZONE0000"]);
+    d.run("node1", "start", &[("name", "no_dots")])
+        .expect(6)
+        .reason_has(&["no_dots"]);
+    d.run("node1", "start", &[("ttl", "-5")])
+        .expect(6)
+        .reason_has(&["-5"]);
+}
+
+fn literal_and_public_addresses() {
+    let d = setup();
+    d.run("node2", "start", &[("ip", "10.1.0.10")]).expect(0);
+    assert_eq!(d.record(), Some(vec!["10.1.0.10".to_string()]));
+    d.run("node2", "monitor", &[("ip", "10.1.0.10")]).expect(0);
+    // node2 has no public IPv4 in the seeded world: host-specific, rc 2.
+    d.run("node2", "start", &[("ip", "public")])
+        .expect(2)
+        .reason_has(&["public"]);
+    let pubip = d.w.json["nodes"]["node1"]["public_ip"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.run("node1", "start", &[("ip", "public")]).expect(0);
+    assert_eq!(d.record(), Some(vec![pubip]));
+    d.run("node1", "start", &[("ip", "somewhere")])
+        .expect(6)
+        .reason_has(&["somewhere"]);
+}
+
+fn probe_never_upserts() {
+    let d = setup();
+    d.run("node1", "start", &[]).expect(0);
+    let probe = [("OCF_RESKEY_CRM_meta_interval", "")];
+    for level in ["0", "20"] {
+        d.run_env(
+            "node2",
+            "monitor",
+            &[],
+            &[probe[0], ("OCF_CHECK_LEVEL", level)],
+        )
+        .expect(7);
+    }
+    assert_eq!(d.record(), Some(vec![d.ip("node1")]));
+}
+
+fn stop_and_monitor_when_aws_is_down() {
+    let d = setup();
+    let del = [("delete_on_stop", "true")];
+    d.run("node1", "start", &del).expect(0);
+    let down = [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("OCF_RESKEY_CRM_meta_timeout", "4000"),
+    ];
+    d.run_env("node1", "monitor", &del, &down).expect(0);
+    d.run_env("node1", "monitor", &[("api_failure", "fail")], &down)
+        .expect(1);
+    let r = d.run_env("node1", "stop", &del, &down);
+    r.expect(0);
+    assert!(r.stderr.contains("WARNING"), "{}", r.stderr);
+    d.run("node1", "start", &[]).expect(0);
+    d.run_env("node1", "start", &[], &down)
+        .expect(1)
+        .reason_has(&["127.0.0.1:9"]);
+}
+
+fn meta_data_valid() {
+    xml_valid("dns");
+}
+
+fn main() {
+    run_tests(vec![
+        (
+            "start_sets_record_to_local_ip",
+            start_sets_record_to_local_ip,
+        ),
+        (
+            "failover_changes_value_and_old_node_sees_7",
+            failover_changes_value_and_old_node_sees_7,
+        ),
+        (
+            "delete_on_stop_only_deletes_our_record",
+            delete_on_stop_only_deletes_our_record,
+        ),
+        (
+            "name_is_normalised_and_checked_against_the_zone",
+            name_is_normalised_and_checked_against_the_zone,
+        ),
+        ("literal_and_public_addresses", literal_and_public_addresses),
+        ("probe_never_upserts", probe_never_upserts),
+        (
+            "stop_and_monitor_when_aws_is_down",
+            stop_and_monitor_when_aws_is_down,
+        ),
+        ("meta_data_valid", meta_data_valid),
+    ]);
+    let _ = Duration::ZERO;
+}
