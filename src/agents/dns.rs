@@ -342,7 +342,7 @@ impl Agent for Dns {
                 ChangeKind::Upsert,
                 &c.name,
                 c.ttl,
-                &[ip.clone()],
+                std::slice::from_ref(&ip),
             )?;
             if c.wait_sync {
                 route53::wait_insync(&s, &change)?;
