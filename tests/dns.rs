@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use std::time::Duration;
 
 struct Dns {
     w: World,
@@ -207,5 +206,4 @@ fn main() {
         ),
         ("meta_data_valid", meta_data_valid),
     ]);
-    let _ = Duration::ZERO;
 }
