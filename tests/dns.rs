@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
 
 struct Dns {
     w: World,
@@ -176,6 +177,85 @@ fn stop_and_monitor_when_aws_is_down() {
         .reason_has(&["127.0.0.1:9"]);
 }
 
+fn wait_sync_is_bounded_by_the_deadline() {
+    let d = setup();
+    let proxy = Helper::proxy(&d.w.endpoint);
+    proxy.ctl("hold-pending?on=1");
+    let via = [
+        ("AWS_ENDPOINT_URL", proxy.url()),
+        ("OCF_RESKEY_CRM_meta_timeout", "5000".to_string()),
+    ];
+    let via: Vec<(&str, &str)> = via.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = d.run_env("node1", "start", &[], &via);
+    r.expect(1).reason_has(&["PENDING", "wait_sync"]);
+    assert!(r.elapsed < Duration::from_secs(5), "took {:?}", r.elapsed);
+    let polls = proxy.stats()["by_action"]["GetChange"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        (2..=12).contains(&polls),
+        "GetChange polled with backoff: {polls}"
+    );
+    // The UPSERT itself was made; without waiting, start succeeds at once.
+    assert_eq!(d.record(), Some(vec![d.ip("node1")]));
+    d.run_env("node2", "start", &[("wait_sync", "false")], &via)
+        .expect(0);
+    assert_eq!(d.record(), Some(vec![d.ip("node2")]));
+    // Released: the wait ends as soon as Route 53 says INSYNC.
+    proxy.ctl("hold-pending?on=0");
+    d.run_env("node1", "start", &[], &via).expect(0);
+}
+
+fn start_makes_the_minimum_of_route53_calls() {
+    let d = setup();
+    let proxy = Helper::proxy(&d.w.endpoint);
+    let url = proxy.url();
+    let via = [("AWS_ENDPOINT_URL", url.as_str())];
+    d.run_env("node1", "start", &[], &via).expect(0);
+    let first = proxy.stats()["by_action"].clone();
+    assert_eq!(first["ListResourceRecordSets"], 1, "{first}");
+    assert_eq!(first["ChangeResourceRecordSets"], 1, "{first}");
+    assert_eq!(first["GetChange"], 1, "{first}");
+    proxy.ctl("reset");
+    // Second start: the record is already ours, and the zone is cached.
+    d.run_env("node1", "start", &[], &via).expect(0);
+    let again = proxy.stats();
+    assert_eq!(again["requests"], 1, "{again}");
+    assert_eq!(again["by_action"]["ListResourceRecordSets"], 1, "{again}");
+}
+
+fn depth20_resolves_the_name() {
+    let d = setup();
+    let dns = Helper::start("dns_responder.py", &["--endpoint", &d.w.endpoint]);
+    let resolver = format!("127.0.0.1:{}", dns.port);
+    let deep = [("OCF_CHECK_LEVEL", "20")];
+    let p = [("resolver", resolver.as_str()), ("resolve_grace", "0")];
+    d.run("node1", "start", &p).expect(0);
+    d.run_env("node1", "monitor", &p, &deep).expect(0);
+    // Someone else's value in the record: depth 0 already says 7.
+    d.w.set_a_record(&d.zone, &d.name, "10.9.9.9");
+    d.run_env("node1", "monitor", &p, &deep)
+        .expect(7)
+        .reason_has(&["10.9.9.9"]);
+    // A resolver that answers something else than the record: rc 1 with the hint.
+    d.w.set_a_record(&d.zone, &d.name, &d.ip("node1"));
+    let dns2 = Helper::start(
+        "dns_responder.py",
+        &["--endpoint", &d.w.endpoint, "--zone-id", "ZOTHERZONE"],
+    );
+    let other = format!("127.0.0.1:{}", dns2.port);
+    let p2 = [("resolver", other.as_str()), ("resolve_grace", "0")];
+    d.run_env("node1", "monitor", &p2, &deep)
+        .expect(1)
+        .reason_has(&[&d.name, "negative caching"]);
+    // Within resolve_grace after start that is not an error yet.
+    let p3 = [("resolver", other.as_str()), ("resolve_grace", "600")];
+    d.run_env("node1", "monitor", &p3, &deep).expect(0);
+    // Nobody listening at the resolver: a failure, not a hang.
+    let p4 = [("resolver", "127.0.0.1:9"), ("resolve_grace", "0")];
+    d.run_env("node1", "monitor", &p4, &deep).expect(1);
+}
+
 fn meta_data_valid() {
     xml_valid("dns");
 }
@@ -204,6 +284,15 @@ fn main() {
             "stop_and_monitor_when_aws_is_down",
             stop_and_monitor_when_aws_is_down,
         ),
+        (
+            "wait_sync_is_bounded_by_the_deadline",
+            wait_sync_is_bounded_by_the_deadline,
+        ),
+        (
+            "start_makes_the_minimum_of_route53_calls",
+            start_makes_the_minimum_of_route53_calls,
+        ),
+        ("depth20_resolves_the_name", depth20_resolves_the_name),
         ("meta_data_valid", meta_data_valid),
     ]);
 }

@@ -591,6 +591,62 @@ impl Drop for World {
     }
 }
 
+/// A helper server of the test world (fault proxy, DNS responder), killed
+/// when dropped.
+pub struct Helper {
+    pub port: String,
+    child: Child,
+    _dir: PathBuf,
+}
+
+impl Helper {
+    /// Run `tests/world/<script>` with the venv's python and wait for the
+    /// port it writes to `--port-file`.
+    pub fn start(script: &str, args: &[&str]) -> Helper {
+        let dir = tmpdir(script);
+        let pf = dir.join("port");
+        let child = Command::new(venv().join("bin/python"))
+            .arg(repo().join("tests/world").join(script))
+            .args(args)
+            .arg("--port-file")
+            .arg(&pf)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {script}: {e}"));
+        let port = wait_file(&pf, script, Duration::from_secs(30));
+        Helper {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// The fault-injecting proxy in front of `upstream`.
+    pub fn proxy(upstream: &str) -> Helper {
+        Self::start("fault_proxy.py", &["--upstream", upstream])
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// POST a control request to the proxy, e.g. `zone-state?zone=…`.
+    pub fn ctl(&self, path: &str) -> Value {
+        http_json("POST", &format!("{}/_proxy/{path}", self.url()))
+    }
+
+    pub fn stats(&self) -> Value {
+        http_json("GET", &format!("{}/_proxy/stats", self.url()))
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn addrs_of(dev: &str) -> Vec<String> {
     let out = Command::new("ip")
         .args(["-o", "-4", "addr", "show", "dev", dev])
