@@ -35,6 +35,27 @@ pub fn redact_userinfo(url: &str) -> String {
     }
 }
 
+/// An error and its causes as one short line: Display texts only (the SDK's
+/// Debug output carries raw HTTP responses), duplicates dropped, bounded.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !t.is_empty() && !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    let line = parts.join(": ").replace(['\n', '\r'], " ");
+    const MAX: usize = 400;
+    if line.chars().count() > MAX {
+        format!("{}…", line.chars().take(MAX).collect::<String>())
+    } else {
+        line
+    }
+}
+
 const PERMISSION: &[&str] = &[
     "UnauthorizedOperation",
     "AccessDenied",
@@ -92,8 +113,8 @@ where
              (NAT, proxy, VPC endpoint) and security groups",
             route.describe(),
             match d.as_connector_error() {
-                Some(c) => DisplayErrorContext(c).to_string(),
-                None => format!("{d:?}"),
+                Some(c) => chain(c),
+                None => "dispatch failure".to_string(),
             }
         )),
         other => OcfError::generic(format!(
@@ -113,7 +134,7 @@ pub fn classify_code(action: &str, code: &str, msg: &str, status: u16, route: &R
     if PERMISSION.contains(&code) {
         OcfError::perm(format!(
             "AWS denied {action} ({detail}): allow {action} in the IAM policy of the \
-             instance role or profile this node uses (see `ocf-aws iam-policy`)"
+             instance role or profile this node uses"
         ))
     } else if CREDENTIALS.contains(&code) {
         OcfError::perm(format!(

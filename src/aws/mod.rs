@@ -429,36 +429,40 @@ async fn resolve_credentials(
             imds.endpoint()
         )
     };
-    let creds =
-        match tokio::time::timeout(deadline.remaining(), provider.provide_credentials()).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
-                return Err(OcfError::perm(format!(
-                    "no AWS credentials found: {}; attach an instance role (IAM instance \
+    let found = tokio::time::timeout(deadline.remaining(), provider.provide_credentials()).await;
+    let creds = match found {
+        Ok(Ok(c)) => c,
+        // aws-config reads instance-role credentials over IMDSv2 only; on an
+        // IMDSv1-only instance (imds_version=1) fetch them ourselves.
+        Ok(Err(_)) if opts.imds_version == imds::Version::V1 => imds_v1_role_credentials(imds)
+            .map_err(|e| e.context(&format!("no AWS credentials ({})", tried())))?,
+        Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+            return Err(OcfError::perm(format!(
+                "no AWS credentials found: {}; attach an instance role (IAM instance \
                  profile) to this instance, or configure a profile",
-                    tried()
-                )))
-            }
-            Ok(Err(e @ CredentialsError::InvalidConfiguration(_))) => {
-                return Err(OcfError::configured(format!(
-                    "AWS credentials configuration is invalid: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
-                )))
-            }
-            Ok(Err(e)) => {
-                return Err(OcfError::generic(format!(
-                    "could not load AWS credentials ({}): {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e),
-                    tried()
-                )))
-            }
-            Err(_) => {
-                return Err(OcfError::generic(format!(
-                    "loading AWS credentials did not finish before the deadline: {}",
-                    tried()
-                )))
-            }
-        };
+                tried()
+            )))
+        }
+        Ok(Err(e @ CredentialsError::InvalidConfiguration(_))) => {
+            return Err(OcfError::configured(format!(
+                "AWS credentials configuration is invalid: {}",
+                error::chain(&e)
+            )))
+        }
+        Ok(Err(e)) => {
+            return Err(OcfError::generic(format!(
+                "could not load AWS credentials ({}): {}",
+                error::chain(&e),
+                tried()
+            )))
+        }
+        Err(_) => {
+            return Err(OcfError::generic(format!(
+                "loading AWS credentials did not finish before the deadline: {}",
+                tried()
+            )))
+        }
+    };
     // Resolved once, used for every call of this short-lived action: no
     // second trip to IMDS for the same role credentials.
     Ok(conf
@@ -514,4 +518,43 @@ fn proxied_http_client(
             b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
         }),
     )
+}
+
+/// Instance-role credentials over IMDSv1 (`imds_version=1`).
+fn imds_v1_role_credentials(imds: &imds::Imds) -> OcfResult<aws_credential_types::Credentials> {
+    let roles = imds.get("meta-data/iam/security-credentials/")?;
+    let Some(role) = roles
+        .as_deref()
+        .and_then(|r| r.lines().map(str::trim).find(|l| !l.is_empty()))
+        .map(str::to_string)
+    else {
+        return Err(OcfError::perm(format!(
+            "this instance has no instance role (nothing under iam/security-credentials at {}): \
+             attach an IAM instance profile, or configure a profile",
+            imds.endpoint()
+        )));
+    };
+    let body = imds.require(&format!("meta-data/iam/security-credentials/{role}"))?;
+    let bad = |what: &str| {
+        OcfError::generic(format!(
+            "instance metadata returned unusable credentials for role {role}: {what}"
+        ))
+    };
+    let v: serde_json::Value = serde_json::from_str(&body).map_err(|_| bad("not JSON"))?;
+    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    if let Some(code) = field("Code").filter(|c| c != "Success") {
+        return Err(bad(&format!("Code {code}")));
+    }
+    let expiry = field("Expiration").and_then(|e| {
+        aws_smithy_types::DateTime::from_str(&e, aws_smithy_types::date_time::Format::DateTime)
+            .ok()
+            .and_then(|d| std::time::SystemTime::try_from(d).ok())
+    });
+    Ok(aws_credential_types::Credentials::new(
+        field("AccessKeyId").ok_or_else(|| bad("no AccessKeyId"))?,
+        field("SecretAccessKey").ok_or_else(|| bad("no SecretAccessKey"))?,
+        field("Token"),
+        expiry,
+        "imds-v1-instance-role",
+    ))
 }

@@ -209,9 +209,10 @@ fn exit_with(env: &OcfEnv, result: OcfResult<Rc>) -> i32 {
     match result {
         Ok(rc) => rc.code(),
         Err(e) => {
-            match e.rc {
-                Rc::NotRunning => ::log::info!("{}", e.reason),
-                _ => ::log::error!("{}", e.reason),
+            // "Not running" is an answer, not an error: the reason line alone
+            // says why. Errors are logged too, so they reach syslog.
+            if e.rc != Rc::NotRunning {
+                ::log::error!("{}", e.reason);
             }
             // Exactly one reason line, last on stderr: crm_mon shows the last.
             let line = format!("{}{}\n", env.exit_reason_prefix, e.reason);

@@ -66,6 +66,11 @@ impl StateFile {
 
     pub fn write(&self, values: &[(&str, &str)]) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
+            // The shared base (/run/resource-agents) keeps the usual mode;
+            // only our own directory is private.
+            if let Some(base) = dir.parent() {
+                std::fs::DirBuilder::new().recursive(true).create(base)?;
+            }
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)

@@ -584,7 +584,8 @@ impl Drop for World {
             let _ = c.kill();
             let _ = c.wait();
         }
-        for d in &self.devices {
+        // Deleting one end of a veth pair deletes both.
+        if let Some(d) = self.devices.first() {
             let _ = Command::new("ip").args(["link", "del", d]).status();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -691,17 +692,23 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// The agent-named symlinks to the binary, as `ocf/` lays them out.
+/// The agents as Pacemaker finds them: the binary installed with the
+/// project's own `ocf/install.sh` into a private root, run through
+/// `<root>/usr/lib/ocf/resource.d/aws/<agent>`.
 pub fn agent_link(agent: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        let d = tmpdir("resource.d").join("aws");
-        std::fs::create_dir_all(&d).unwrap();
-        let out = Command::new(BIN).arg("--list").output().unwrap();
-        for a in String::from_utf8_lossy(&out.stdout).lines() {
-            std::os::unix::fs::symlink(BIN, d.join(a)).unwrap();
-        }
-        d
+        let root = tmpdir("root");
+        let st = Command::new("bash")
+            .arg(repo().join("ocf/install.sh"))
+            .arg("--root")
+            .arg(&root)
+            .arg(BIN)
+            .stdout(Stdio::null())
+            .status()
+            .expect("ocf/install.sh");
+        assert!(st.success(), "ocf/install.sh failed");
+        root.join("usr/lib/ocf/resource.d/aws")
     });
     dir.join(agent)
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# What the tests and the demo need on a Debian 12 machine, in one place so
+# tests/run.sh and demo/failover.sh cannot drift apart.
+#
+# Source it, then call the functions (sourcing lets deps_rust put a rustup
+# toolchain on the caller's PATH):
+#     . tests/deps.sh; deps_packages; deps_rust
+# or run it directly to check/install both: bash tests/deps.sh
+#
+# Presence is checked by command or file, not with dpkg queries: it is
+# instant, and it also accepts tools that came from somewhere other than a
+# Debian package (pyenv's python, a rustup toolchain).
+
+# Oldest rustc that builds this tree: the rust-version of aws-config /
+# aws-sdk-ec2 as locked in Cargo.lock (higher than Cargo.toml's own).
+DEPS_MIN_RUST=1.94.1
+
+deps_die() {
+    echo "deps: $*" >&2
+    exit 1
+}
+
+# Install missing Debian packages, non-interactively.
+deps_packages() {
+    local missing=() c
+    command -v ip >/dev/null || missing+=(iproute2)
+    command -v xmllint >/dev/null || missing+=(libxml2-utils)
+    # The meta-data tests validate against these two files.
+    [[ -f /usr/share/resource-agents/ra-api-1.dtd && -f /usr/share/resource-agents/metadata.rng ]] ||
+        missing+=(resource-agents)
+    command -v python3 >/dev/null || missing+=(python3)
+    # Debian ships ensurepip (needed by `python3 -m venv`) in python3-venv.
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    for c in setpriv unshare flock; do
+        command -v "$c" >/dev/null || { missing+=(util-linux); break; }
+    done
+    # pip fetches the pinned moto venv over HTTPS.
+    [[ -f /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
+    # aws-lc-sys (rustls' crypto) compiles C code.
+    command -v cc >/dev/null || missing+=(gcc)
+    [[ -f /usr/include/stdio.h ]] || missing+=(libc6-dev)
+
+    if ((${#missing[@]} == 0)); then
+        return 0
+    fi
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+        deps_die "missing: ${missing[*]}; install them (apt-get install --no-install-recommends ${missing[*]}) and retry"
+    fi
+    echo "deps: installing ${missing[*]}" >&2
+    # update only when something is missing: it is the slow part, and a
+    # machine that has everything should not need the network.
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" </dev/null >&2
+}
+
+# A cargo new enough for the AWS SDK, with a hint where to get one.
+deps_rust() {
+    local cargo_bin=${CARGO_HOME:-${HOME:-/root}/.cargo}/bin
+    # rustup installs into ~/.cargo/bin but only login shells pick that up;
+    # CI runs `bash .ci/run` without one.
+    if ! command -v cargo >/dev/null && [[ -x $cargo_bin/cargo ]]; then
+        export PATH=$cargo_bin:$PATH
+    fi
+    local hint="install a current toolchain with rustup: curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt && . \"\$HOME/.cargo/env\" (Debian's own cargo/rustc are far too old: the AWS SDK needs rustc >= $DEPS_MIN_RUST)"
+    command -v cargo >/dev/null || deps_die "cargo not found; $hint"
+    command -v rustc >/dev/null || deps_die "rustc not found; $hint"
+    local have
+    have=$(rustc --version | awk '{print $2}')
+    have=${have%%-*}
+    if [[ $(printf '%s\n%s\n' "$DEPS_MIN_RUST" "$have" | sort -V | head -n1) != "$DEPS_MIN_RUST" ]]; then
+        deps_die "rustc $have is older than $DEPS_MIN_RUST ($(command -v rustc)); update it (rustup update stable) or $hint"
+    fi
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    set -euo pipefail
+    deps_packages
+    deps_rust
+    echo "deps: ok ($(rustc --version))"
+fi

@@ -1,0 +1,659 @@
+#!/usr/bin/env python3
+"""Self-check of the test world's helpers against a real moto.
+
+    <venv>/bin/python tests/world/selfcheck.py [--endpoint URL] [-k WORD] [-v]
+
+Starts moto (unless --endpoint names a running one), a seeded world, imds.py,
+a fault_proxy.py in front of each, and dns_responder.py; runs every check
+(-k: only those whose name contains WORD); stops everything it started; prints
+one line per check and "N passed, N failed" (exit 1 on any failure). ~10 s.
+
+Besides the helpers it pins the moto 5.2.5 behaviours README.md documents
+(Route 53, DescribeAvailabilityZones, Elastic IPs), so a moto upgrade that
+changes one shows up here and not as a puzzling agent test failure.
+"""
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+             ("AWS_EC2_METADATA_DISABLED", "true")):
+    os.environ.setdefault(k, v)
+
+import boto3  # noqa: E402
+import botocore.exceptions as bex  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import dns_responder  # noqa: E402  (its query() is the dig stand-in)
+
+CHECKS = []
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+class World:
+    """Processes, ports and clients shared by the checks."""
+
+    def __init__(self, tmp, verbose):
+        self.tmp, self.verbose, self.procs = tmp, verbose, []
+
+    def start(self, name, argv, timeout=10):
+        port_file = os.path.join(self.tmp, name + ".port")
+        err = open(os.path.join(self.tmp, name + ".err"), "w")
+        p = subprocess.Popen(argv + ["--port-file", port_file], stdout=subprocess.DEVNULL,
+                             stderr=err)
+        self.procs.append(p)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(port_file):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start: see {err.name}")
+            time.sleep(0.01)
+        with open(port_file) as f:
+            return int(f.read())
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def clients(self, url, **cfg):
+        c = Config(retries={"total_max_attempts": 1}, connect_timeout=2,
+                   read_timeout=cfg.get("read_timeout", 5))
+        return (boto3.client("ec2", endpoint_url=url, region_name="us-east-1", config=c),
+                boto3.client("route53", endpoint_url=url, region_name="us-east-1", config=c))
+
+    def ctl(self, op, base=None, **params):
+        base = base or self.proxy
+        q = "&".join(f"{k}={urllib.parse.quote(str(v))}" for k, v in params.items())
+        method = "GET" if op in ("stats", "log", "rules") else "POST"
+        req = urllib.request.Request(f"{base}/_proxy/{op}" + (f"?{q}" if q else ""),
+                                     method=method)
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.load(r)
+
+
+def expect_error(fn, code, status):
+    try:
+        fn()
+    except bex.ClientError as e:
+        got = (e.response["Error"].get("Code"), e.response["ResponseMetadata"]["HTTPStatusCode"])
+        assert got == (code, status), f"expected {code}/{status}, got {got}: {e}"
+        return e
+    raise AssertionError(f"expected {code}/{status}, call succeeded")
+
+
+def rule(w, **params):
+    return w.ctl("rule", **params)
+
+# ------------------------------------------------------------------ EC2
+
+
+@check
+def proxy_forwards_ec2(w):
+    w.ctl("reset")
+    flt = [{"Name": "vpc-id", "Values": [w.world["vpc_id"]]}]
+    via = sorted(t["RouteTableId"] for t in w.pec2.describe_route_tables(Filters=flt)["RouteTables"])
+    direct = sorted(t["RouteTableId"] for t in w.ec2.describe_route_tables(Filters=flt)["RouteTables"])
+    assert via == direct and len(via) == 4, (via, direct)
+    st = w.ctl("stats")
+    assert st["requests"] == 1 and st["by_action"] == {"DescribeRouteTables": 1}, st
+
+
+@check
+def proxy_keepalive_and_chunked(w):
+    w.ctl("reset")
+    c = http.client.HTTPConnection("127.0.0.1", w.proxy_port, timeout=5)
+    hdr = {"Content-Type": "application/x-www-form-urlencoded",
+           "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ec2/"
+                            "aws4_request, SignedHeaders=host, Signature=0"}
+    body = b"Action=DescribeVpcs&Version=2016-11-15"
+    for _ in range(3):  # one client connection, although moto closes each one
+        c.request("POST", "/", body=body, headers=hdr)
+        r = c.getresponse()
+        assert r.status == 200 and b"<vpcSet>" in r.read()
+    c.putrequest("POST", "/")
+    for k, v in hdr.items():
+        c.putheader(k, v)
+    c.putheader("Transfer-Encoding", "chunked")
+    c.endheaders()
+    c.send(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    r = c.getresponse()
+    assert r.status == 200 and b"<vpcSet>" in r.read()
+    assert w.ctl("stats")["by_action"] == {"DescribeVpcs": 4}
+
+
+@check
+def ec2_throttle(w):
+    w.ctl("reset")
+    rule(w, action="DescribeRouteTables", fault="throttle", count=1)
+    e = expect_error(w.pec2.describe_route_tables, "RequestLimitExceeded", 503)
+    assert e.response["Error"]["Message"] == "Request limit exceeded."
+    assert e.response["ResponseMetadata"]["RequestId"]
+    w.pec2.describe_route_tables()  # expired
+
+
+@check
+def ec2_status_500_503(w):
+    w.ctl("reset")
+    rule(w, action="DescribeRouteTables", fault="status", code=500, count=1)
+    expect_error(w.pec2.describe_route_tables, "InternalError", 500)
+    rule(w, action="DescribeRouteTables", fault="status", code=503, count=1)
+    expect_error(w.pec2.describe_route_tables, "Unavailable", 503)
+    rule(w, action="DescribeAvailabilityZones", fault="status", code=400, count=1,
+         error="InvalidParameterValue", message="Invalid availability zone: [us-east-1z]")
+    expect_error(lambda: w.pec2.describe_availability_zones(ZoneNames=["us-east-1z"]),
+                 "InvalidParameterValue", 400)
+
+
+@check
+def ec2_deny(w):
+    w.ctl("reset")
+    rule(w, action="ReplaceRoute", fault="deny", count=1)
+    e = expect_error(lambda: w.pec2.replace_route(
+        RouteTableId=w.world["route_tables"][0], DestinationCidrBlock=w.world["vip"] + "/32",
+        NetworkInterfaceId=w.world["nodes"]["node2"]["eni_id"]), "UnauthorizedOperation", 403)
+    msg = e.response["Error"]["Message"]
+    assert msg.startswith("You are not authorized to perform this operation. User: ")
+    assert "ec2:ReplaceRoute" in msg and "Encoded authorization failure message: " in msg
+    assert w.ctl("stats")["by_action"] == {"ReplaceRoute": 1}  # never reached moto
+
+
+@check
+def ec2_error_body_shape(w):
+    w.ctl("reset")
+    rule(w, action="DescribeVpcs", fault="throttle", count=1)
+    c = http.client.HTTPConnection("127.0.0.1", w.proxy_port, timeout=5)
+    c.request("POST", "/", body="Action=DescribeVpcs&Version=2016-11-15",
+              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = c.getresponse()
+    body = r.read().decode()
+    assert r.status == 503 and r.getheader("Content-Type") == "text/xml;charset=UTF-8"
+    assert body.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+                           "<Code>RequestLimitExceeded</Code>"), body
+    root = ET.fromstring(body)
+    assert root.tag == "Response" and root.find("RequestID").text, body
+
+
+@check
+def ec2_reset(w):
+    w.ctl("reset")
+    rule(w, action="DescribeRouteTables", fault="reset", count=1)
+    try:
+        w.pec2.describe_route_tables()
+        raise AssertionError("no error")
+    except bex.ConnectionClosedError:
+        pass
+    rule(w, action="DescribeVpcs", fault="reset", count=1)
+    s = socket.create_connection(("127.0.0.1", w.proxy_port), timeout=5)
+    body = b"Action=DescribeVpcs&Version=2016-11-15"
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+              b"\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    try:
+        got = s.recv(100)
+        raise AssertionError(f"expected RST, got {got!r}")
+    except ConnectionResetError:
+        pass
+    finally:
+        s.close()
+
+
+@check
+def ec2_hang_does_not_block_others(w):
+    w.ctl("reset")
+    rule(w, action="DescribeRouteTables", fault="hang", count=1)
+    pec2_short, _ = w.clients(w.proxy, read_timeout=1)
+    result = {}
+
+    def hung():
+        t = time.monotonic()
+        try:
+            pec2_short.describe_route_tables()
+        except bex.ReadTimeoutError:
+            result["timeout_after"] = time.monotonic() - t
+
+    th = threading.Thread(target=hung)
+    th.start()
+    for _ in range(100):
+        if w.ctl("stats")["hanging"] == 1:
+            break
+        time.sleep(0.01)
+    assert w.ctl("stats")["hanging"] == 1
+    t = time.monotonic()
+    w.pec2.describe_vpcs()  # another connection is served meanwhile
+    assert time.monotonic() - t < 0.5
+    th.join(5)
+    assert 0.9 < result.get("timeout_after", 0) < 2, result
+    for _ in range(100):  # the proxy notices the client gave up
+        if w.ctl("stats")["hanging"] == 0:
+            break
+        time.sleep(0.02)
+    assert w.ctl("stats")["hanging"] == 0
+
+
+@check
+def ec2_latency(w):
+    w.ctl("reset")
+    rule(w, action="DescribeRouteTables", fault="latency", ms=300, count=1)
+    t = time.monotonic()
+    w.pec2.describe_route_tables()
+    assert time.monotonic() - t >= 0.3
+    t = time.monotonic()
+    w.pec2.describe_route_tables()
+    assert time.monotonic() - t < 0.25
+
+
+@check
+def rule_count_after_and_wildcard(w):
+    w.ctl("reset")
+    rule(w, action="DescribeRouteTables", fault="throttle", count=2)
+    expect_error(w.pec2.describe_route_tables, "RequestLimitExceeded", 503)
+    w.pec2.describe_vpcs()  # other actions untouched
+    expect_error(w.pec2.describe_route_tables, "RequestLimitExceeded", 503)
+    w.pec2.describe_route_tables()
+    assert w.ctl("stats")["rules"] == 0
+    rule(w, action="DescribeRouteTables", fault="status", code=500, after=1, count=1)
+    w.pec2.describe_route_tables()
+    expect_error(w.pec2.describe_route_tables, "InternalError", 500)
+    w.pec2.describe_route_tables()
+    rule(w, action="*", fault="deny", count=1)
+    expect_error(w.pec2.describe_vpcs, "UnauthorizedOperation", 403)
+    w.pec2.describe_vpcs()
+    st = w.ctl("stats")
+    assert st["faults_injected"] == 4 and st["by_fault"] == {
+        "throttle": 2, "status": 1, "deny": 1}, st
+    log = w.ctl("log")
+    assert [e["fault"] for e in log[:3]] == ["throttle", None, "throttle"], log
+
+
+@check
+def zone_state_rewrite(w):
+    w.ctl("reset")
+    w.ctl("zone-state", zone="us-east-1a", state="impaired")
+    zones = {z["ZoneName"]: z["State"]
+             for z in w.pec2.describe_availability_zones()["AvailabilityZones"]}
+    assert zones["us-east-1a"] == "impaired" and zones["us-east-1b"] == "available", zones
+    one = w.pec2.describe_availability_zones(ZoneNames=["us-east-1a"])["AvailabilityZones"]
+    assert [z["State"] for z in one] == ["impaired"]
+    avail = w.pec2.describe_availability_zones(
+        Filters=[{"Name": "state", "Values": ["available"]}])["AvailabilityZones"]
+    assert "us-east-1a" not in [z["ZoneName"] for z in avail] and avail
+    w.ctl("zone-state", zone="us-east-1a", state="available")
+    one = w.pec2.describe_availability_zones(ZoneNames=["us-east-1a"])["AvailabilityZones"]
+    assert [z["State"] for z in one] == ["available"]
+
+# ------------------------------------------------------------------ Route 53
+
+
+def upsert(r53, zone, name, value, ttl=30, rtype="A"):
+    return r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {
+            "Name": name, "Type": rtype, "TTL": ttl,
+            "ResourceRecords": [{"Value": v} for v in
+                                (value if isinstance(value, list) else [value])]}}]})
+
+
+@check
+def proxy_forwards_route53(w):
+    w.ctl("reset")
+    z = w.pr53.create_hosted_zone(Name="fwd." + w.domain, CallerReference=str(time.time()))
+    zid = z["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    ch = upsert(w.pr53, zid, f"vip.fwd.{w.domain}", "10.0.1.10")["ChangeInfo"]
+    assert ch["Status"] == "INSYNC"
+    assert w.pr53.get_change(Id=ch["Id"].rsplit("/", 1)[-1])["ChangeInfo"]["Status"] == "INSYNC"
+    rrs = w.pr53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]
+    assert any(r["Name"] == f"vip.fwd.{w.domain}." for r in rrs)
+    w.pr53.get_hosted_zone(Id=zid)
+    w.pr53.list_hosted_zones()
+    assert w.ctl("stats")["by_action"] == {
+        "CreateHostedZone": 1, "ChangeResourceRecordSets": 1, "GetChange": 1,
+        "ListResourceRecordSets": 1, "GetHostedZone": 1, "ListHostedZones": 1}
+
+
+@check
+def route53_throttles(w):
+    w.ctl("reset")
+    zid = w.zone
+    rule(w, action="ChangeResourceRecordSets", fault="throttle", count=1)
+    e = expect_error(lambda: upsert(w.pr53, zid, f"vip.{w.domain}", "10.0.1.10"),
+                     "Throttling", 400)
+    assert e.response["Error"]["Message"] == "Rate exceeded"
+    assert e.response["Error"]["Type"] == "Sender"
+    rule(w, action="ChangeResourceRecordSets", fault="throttle",
+         code="PriorRequestNotComplete", count=1)
+    expect_error(lambda: upsert(w.pr53, zid, f"vip.{w.domain}", "10.0.1.10"),
+                 "PriorRequestNotComplete", 400)
+    upsert(w.pr53, zid, f"vip.{w.domain}", "10.0.1.10")
+
+
+@check
+def route53_deny_and_status(w):
+    w.ctl("reset")
+    zid = w.zone
+    rule(w, action="ChangeResourceRecordSets", fault="deny", count=1)
+    e = expect_error(lambda: upsert(w.pr53, zid, f"vip.{w.domain}", "10.0.1.10"),
+                     "AccessDenied", 403)
+    msg = e.response["Error"]["Message"]
+    assert "route53:ChangeResourceRecordSets" in msg and zid in msg, msg
+    rule(w, action="GetChange", fault="status", code=500, count=1)
+    expect_error(lambda: w.pr53.get_change(Id="C1"), "InternalFailure", 500)
+    rule(w, action="ListResourceRecordSets", fault="status", code=503, count=1)
+    expect_error(lambda: w.pr53.list_resource_record_sets(HostedZoneId=zid),
+                 "ServiceUnavailable", 503)
+
+
+@check
+def route53_hold_pending(w):
+    w.ctl("reset")
+    w.ctl("hold-pending", on=1)
+    ch = upsert(w.pr53, w.zone, f"vip.{w.domain}", "10.0.1.10")["ChangeInfo"]
+    assert ch["Status"] == "PENDING"
+    assert w.pr53.get_change(Id="C1")["ChangeInfo"]["Status"] == "PENDING"
+    w.ctl("hold-pending", on=0)
+    assert w.pr53.get_change(Id="C1")["ChangeInfo"]["Status"] == "INSYNC"
+
+# ------------------------------------------------------------------ IMDS
+
+
+@check
+def proxy_in_front_of_imds(w):
+    base = w.iproxy
+    w.ctl("reset", base=base)
+
+    def call(method, path, headers=None):
+        req = urllib.request.Request(base + path, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    ttl = {"X-aws-ec2-metadata-token-ttl-seconds": "60"}
+    status, token = call("PUT", "/latest/api/token", ttl)
+    assert status == 200, (status, token)  # no X-Forwarded-For: imds.py issues a token
+    status, iid = call("GET", "/latest/meta-data/instance-id",
+                       {"X-aws-ec2-metadata-token": token})
+    assert (status, iid) == (200, w.world["nodes"]["node1"]["instance_id"])
+    w.ctl("rule", base=base, action="PUT /latest/api/token", fault="status", code=503, count=1)
+    status, body = call("PUT", "/latest/api/token", ttl)
+    assert status == 503 and "503 - Service Unavailable" in body
+    assert call("PUT", "/latest/api/token", ttl)[0] == 200
+    st = w.ctl("stats", base=base)
+    assert st["by_action"]["PUT /latest/api/token"] == 3, st
+
+# ------------------------------------------------------------------ DNS
+
+
+def dig(w, name, rtype="A", port=None, tcp=False):
+    return dns_responder.query(port or w.dns_port, name, rtype, tcp=tcp)
+
+
+@check
+def dns_sees_current_state(w):
+    upsert(w.pr53, w.zone, f"vip.{w.domain}", "10.0.1.10", ttl=30)
+    r = dig(w, f"vip.{w.domain}")
+    assert r["rcode"] == "NOERROR" and r["aa"], r
+    assert r["answer"] == [(f"vip.{w.domain}.", "A", 30, "10.0.1.10")], r
+    upsert(w.pr53, w.zone, f"vip.{w.domain}", "10.0.2.10", ttl=45)
+    r = dig(w, f"VIP.{w.domain.upper()}.")  # case-insensitive; owner echoes the question
+    assert r["answer"] == [(f"VIP.{w.domain.upper()}.", "A", 45, "10.0.2.10")], r
+
+
+@check
+def dns_negative_answers(w):
+    r = dig(w, f"nope.{w.domain}")
+    assert r["rcode"] == "NXDOMAIN" and r["answer"] == [], r
+    assert r["authority"][0][:2] == (f"{w.domain}.", "SOA"), r
+    assert r["authority"][0][3].startswith("ns-2048.awsdns-64.com. hostmaster.example.com. 1 ")
+    r = dig(w, f"vip.{w.domain}", "AAAA")
+    assert r["rcode"] == "NOERROR" and r["answer"] == [] and r["authority"], r
+    assert dig(w, "www.example.com")["rcode"] == "REFUSED"
+
+
+@check
+def dns_cname_wildcard_alias_multi(w):
+    z = w.zone
+    upsert(w.pr53, z, f"alias-of-vip.{w.domain}", f"vip.{w.domain}", rtype="CNAME")
+    upsert(w.pr53, z, f"*.wild.{w.domain}", "10.9.9.9", ttl=20)
+    upsert(w.pr53, z, f"multi.{w.domain}", ["10.0.0.1", "10.0.0.2"])
+    w.pr53.change_resource_record_sets(HostedZoneId=z, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {
+            "Name": f"apex-alias.{w.domain}", "Type": "A",
+            "AliasTarget": {"HostedZoneId": z, "DNSName": f"multi.{w.domain}",
+                            "EvaluateTargetHealth": False}}}]})
+    r = dig(w, f"alias-of-vip.{w.domain}")
+    assert [a[1] for a in r["answer"]] == ["CNAME", "A"], r
+    assert r["answer"][0][3] == f"vip.{w.domain}." and r["answer"][1][0] == f"vip.{w.domain}."
+    r = dig(w, f"host.wild.{w.domain}")
+    assert r["answer"] == [(f"host.wild.{w.domain}.", "A", 20, "10.9.9.9")], r
+    r = dig(w, f"multi.{w.domain}")
+    assert sorted(a[3] for a in r["answer"]) == ["10.0.0.1", "10.0.0.2"], r
+    r = dig(w, f"apex-alias.{w.domain}")
+    assert sorted(a[3] for a in r["answer"]) == ["10.0.0.1", "10.0.0.2"], r
+    r = dig(w, f"wild.{w.domain}")  # empty non-terminal: NODATA, not NXDOMAIN
+    assert r["rcode"] == "NOERROR" and not r["answer"], r
+
+
+@check
+def dns_truncation_and_tcp(w):
+    many = [f"10.1.{i // 250}.{i % 250 + 1}" for i in range(60)]
+    upsert(w.pr53, w.zone, f"big.{w.domain}", many)
+    r = dig(w, f"big.{w.domain}")  # plain 512-byte UDP
+    assert r["tc"] and not r["answer"], r
+    r = dig(w, f"big.{w.domain}", tcp=True)
+    assert len(r["answer"]) == 60 and not r["tc"], len(r["answer"])
+
+
+@check
+def dns_paginates_and_zone_id(w):
+    page = "page." + w.domain  # a zone of its own, inside the main one's name space
+    z = w.pr53.create_hosted_zone(Name=page, CallerReference=str(time.time()))
+    zid = z["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    changes = [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": f"h{i:03d}.{page}", "Type": "A", "TTL": 30,
+        "ResourceRecords": [{"Value": f"10.2.{i // 200}.{i % 200 + 1}"}]}} for i in range(320)]
+    w.pr53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": changes})
+    r = dig(w, f"H319.{page}")  # beyond moto's first page of 300; most specific zone
+    assert r["answer"] == [(f"H319.{page}.", "A", 30, "10.2.1.120")], r
+    port = w.start("dns-zone", [sys.executable, os.path.join(HERE, "dns_responder.py"),
+                                "--endpoint", w.endpoint, "--zone-id", "/hostedzone/" + zid])
+    assert dig(w, f"h000.{page}", port=port)["answer"][0][3] == "10.2.0.1"
+    assert dig(w, f"vip.{w.domain}", port=port)["rcode"] == "REFUSED"
+
+
+@check
+def dns_servfail_when_moto_is_gone(w):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]
+    s.close()
+    port = w.start("dns-dead", [sys.executable, os.path.join(HERE, "dns_responder.py"),
+                                "--endpoint", f"http://127.0.0.1:{dead}"])
+    assert dig(w, f"vip.{w.domain}", port=port)["rcode"] == "SERVFAIL"
+
+# ------------------------------------------------------------------ attrd_updater
+
+
+@check
+def attrd_updater_stand_in(w):
+    log = os.path.join(w.tmp, "attrd.log")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
+    env.update(ATTRD_LOG=log, ATTRD_NODE="node1")
+    tool = os.path.join(HERE, "attrd_updater")
+
+    def run(*argv, **extra):
+        p = subprocess.run([tool, *argv], env={**env, **extra}, capture_output=True, text=True)
+        return p.returncode, p.stdout, p.stderr
+
+    assert run("-n", "a", "-Q") == (78, "", "attrd_updater: Could not query value of a: "
+                                            "attribute does not exist\n")
+    assert run("-n", "a", "-U", "1", "-d", "5")[0] == 0
+    assert run("-n", "a", "-Q") == (0, 'name="a" host="node1" value="1"\n', "")
+    assert run("-n", "a", "-U", "2", "-N", "node2")[0] == 0
+    assert run("-n", "a", "-Q")[1].count("\n") == 2  # no node named: all nodes
+    assert run("-n", "a", "-Q", OCF_RESKEY_CRM_meta_on_node="node2")[1] == \
+        'name="a" host="node2" value="2"\n'
+    assert run("--name=a", "--delete")[0] == 0
+    assert run("-n", "a", "-Q", "-N", "localhost")[1] == 'name="a" host="node1" value=""\n'
+    assert run("-n", "a", "-U", "3", ATTRD_EXIT="102") == (
+        102, "", "attrd_updater: Could not update a=3: Connection refused (111)\n")
+    assert run("-n", "a", "-Q", ATTRD_EXIT="102") == (
+        102, "", "attrd_updater: Could not connect to attrd: Connection refused\n")
+    assert run("-U", "1")[0] == 64
+    with open(log) as f:
+        lines = [json.loads(x) for x in f]
+    assert [x["op"] for x in lines] == ["query", "update", "query", "update", "query", "query",
+                                        "delete", "query", "update", "query", "update"]
+    assert lines[1]["name"] == "a" and lines[1]["value"] == "1" and lines[1]["delay"] == "5"
+    assert [x["exit"] for x in lines][-3:] == [102, 102, 64]
+
+# ------------------------------------------------------------------ moto quirks
+
+
+@check
+def moto_route53_quirks(w):
+    z = w.zone
+    ch = upsert(w.r53, z, f"q.{w.domain}", "10.0.0.9")["ChangeInfo"]
+    assert ch["Id"] == "/change/C2682N5HXP0BZ4"  # fixed id for every change
+    info = w.r53.get_change(Id="CNOSUCHCHANGE")["ChangeInfo"]
+    assert (info["Id"], info["Status"]) == ("CNOSUCHCHANGE", "INSYNC")  # any id; no /change/
+    # Names are case-sensitive in moto (Route 53 folds case): an upper-case
+    # zone part is "not permitted in zone", and Q.<zone> is a record set of
+    # its own next to q.<zone>.
+    expect_error(lambda: upsert(w.r53, z, f"q.{w.domain.upper()}", "10.0.0.9"),
+                 "InvalidChangeBatch", 400)
+    upsert(w.r53, z, f"Q.{w.domain}", "10.0.0.8")
+    names = [r["Name"] for r in w.r53.list_resource_record_sets(
+        HostedZoneId=z)["ResourceRecordSets"] if r["Type"] == "A"]
+    assert f"Q.{w.domain}." in names and f"q.{w.domain}." in names, names
+    expect_error(lambda: w.r53.list_resource_record_sets(HostedZoneId="ZNOSUCHZONE"),
+                 "NoSuchHostedZone", 404)
+    upsert(w.r53, z, f"r.{w.domain}", "10.0.0.7")  # right after q (reversed labels)
+    page = w.r53.list_resource_record_sets(HostedZoneId=z, StartRecordName=f"q.{w.domain}",
+                                           StartRecordType="A", MaxItems="1")
+    assert [r["Name"] for r in page["ResourceRecordSets"]] == [f"q.{w.domain}."], page
+    assert page["IsTruncated"] and page["NextRecordName"] == f"r.{w.domain}.", page
+    soa = [r for r in w.r53.list_resource_record_sets(HostedZoneId=z)["ResourceRecordSets"]
+           if r["Type"] == "SOA"][0]
+    assert soa["ResourceRecords"][0]["Value"].startswith("{'Value': 'ns-2048")
+
+
+@check
+def moto_availability_zone_quirks(w):
+    assert w.ec2.describe_availability_zones(ZoneNames=["us-east-1z"])["AvailabilityZones"] == []
+    st = {z["State"] for z in w.ec2.describe_availability_zones()["AvailabilityZones"]}
+    assert st == {"available"}
+
+
+@check
+def moto_eip_quirks(w):
+    n1, n2 = w.world["nodes"]["node1"], w.world["nodes"]["node2"]
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=n1["eni_id"],
+                                      PrivateIpAddresses=["10.0.1.50"])
+    a = w.ec2.allocate_address(Domain="vpc")
+    alloc = a["AllocationId"]
+    assoc = w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n1["eni_id"],
+                                    PrivateIpAddress="10.0.1.50", AllowReassociation=True)
+    d = w.ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
+    assert d["AssociationId"] == assoc["AssociationId"] and d["NetworkInterfaceId"] == n1["eni_id"]
+    assert d["PrivateIpAddress"] == "10.0.1.10"  # PrivateIpAddress ignored: primary IP
+    assert d["InstanceId"] == ""  # AWS would name the ENI's instance
+    expect_error(lambda: w.ec2.associate_address(AllocationId=alloc,
+                                                 NetworkInterfaceId=n2["eni_id"]),
+                 "Resource.AlreadyAssociated", 400)
+    a2 = w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n2["eni_id"],
+                                 AllowReassociation=True)
+    assert a2["AssociationId"] != assoc["AssociationId"]
+    w.ec2.disassociate_address(AssociationId=a2["AssociationId"])
+    d = w.ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
+    assert "AssociationId" not in d and d["NetworkInterfaceId"] == "", d
+    expect_error(lambda: w.ec2.disassociate_address(AssociationId=a2["AssociationId"]),
+                 "InvalidAssociationID.NotFound", 400)
+    w.ec2.release_address(AllocationId=alloc)
+
+# ------------------------------------------------------------------ main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--endpoint", help="a running moto (default: start one)")
+    ap.add_argument("-k", help="only checks whose name contains this")
+    ap.add_argument("-v", action="store_true", help="tracebacks for failures")
+    args = ap.parse_args()
+    py = sys.executable
+    with tempfile.TemporaryDirectory(prefix="ocf-aws-selfcheck-") as tmp:
+        w = World(tmp, args.v)
+        passed = failed = 0
+        try:
+            if args.endpoint:
+                w.endpoint = args.endpoint.rstrip("/")
+            else:
+                port = w.start("moto", [py, os.path.join(HERE, "moto_server.py")], timeout=60)
+                w.endpoint = f"http://127.0.0.1:{port}"
+            w.ec2, w.r53 = w.clients(w.endpoint)
+            w.proxy_port = w.start("proxy", [py, os.path.join(HERE, "fault_proxy.py"),
+                                             "--upstream", w.endpoint])
+            w.proxy = f"http://127.0.0.1:{w.proxy_port}"
+            w.pec2, w.pr53 = w.clients(w.proxy)
+            out = subprocess.run([py, os.path.join(HERE, "seed.py"), "--endpoint", w.proxy],
+                                 capture_output=True, text=True, check=True).stdout
+            w.world = json.loads(out)
+            world_file = os.path.join(tmp, "world.json")
+            with open(world_file, "w") as f:
+                f.write(out)
+            imds = w.start("imds", [py, os.path.join(HERE, "imds.py"), "--world", world_file,
+                                    "--node", "node1"])
+            w.iproxy = "http://127.0.0.1:%d" % w.start(
+                "iproxy", [py, os.path.join(HERE, "fault_proxy.py"),
+                           "--upstream", f"http://127.0.0.1:{imds}"])
+            # A domain of this run's own: a reused --endpoint may hold older ones.
+            w.domain = f"sc{os.getpid()}-{int(time.time() * 1000) % 10**8}.internal"
+            w.zone = w.r53.create_hosted_zone(
+                Name=w.domain, CallerReference=w.domain
+            )["HostedZone"]["Id"].rsplit("/", 1)[-1]
+            w.dns_port = w.start("dns", [py, os.path.join(HERE, "dns_responder.py"),
+                                         "--endpoint", w.endpoint])
+            for fn in CHECKS:
+                if args.k and args.k not in fn.__name__:
+                    continue
+                t = time.monotonic()
+                try:
+                    fn(w)
+                    passed += 1
+                    print(f"ok    {fn.__name__} ({time.monotonic() - t:.2f}s)")
+                except Exception as e:  # noqa: BLE001
+                    failed += 1
+                    print(f"FAIL  {fn.__name__}: {type(e).__name__}: {e}")
+                    if args.v:
+                        traceback.print_exc()
+        finally:
+            w.stop()
+        print(f"selfcheck: {passed} passed, {failed} failed")
+        return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
