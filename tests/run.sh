@@ -44,7 +44,7 @@ deps_rust
 rustc --version
 
 stage "moto venv (tests/world/setup-venv.sh)"
-bash tests/world/setup-venv.sh
+venv=$(bash tests/world/setup-venv.sh | tail -n1)
 
 if [[ ${OCF_AWS_SKIP_LINT:-} == 1 ]]; then
     stage "skipping cargo fmt / clippy (OCF_AWS_SKIP_LINT=1)"
@@ -58,6 +58,11 @@ else
     cargo clippy --version >/dev/null 2>&1 || deps_die "clippy missing: rustup component add clippy"
     cargo clippy --all-targets -- -D warnings
 fi
+
+# The emulators the tests stand on check themselves first: a broken test
+# world would otherwise show up as confusing agent failures.
+stage "test world self-check (tests/world/selfcheck.py)"
+"$venv/bin/python" tests/world/selfcheck.py
 
 stage "cargo test"
 cargo test

@@ -297,13 +297,15 @@ pub fn describe_address(s: &Session, eip: &EipRef) -> OcfResult<Option<Address>>
             }
             Err(e) => return Err(e),
         };
+        // Some implementations answer "" rather than leaving a field out.
+        let some = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
         Ok(resp.addresses().first().map(|a| Address {
             allocation_id: a.allocation_id().unwrap_or_default().to_string(),
             public_ip: a.public_ip().unwrap_or_default().to_string(),
-            association_id: a.association_id().map(str::to_string),
-            eni: a.network_interface_id().map(str::to_string),
-            private_ip: a.private_ip_address().map(str::to_string),
-            instance_id: a.instance_id().map(str::to_string),
+            association_id: some(a.association_id()),
+            eni: some(a.network_interface_id()),
+            private_ip: some(a.private_ip_address()),
+            instance_id: some(a.instance_id()),
         }))
     })
 }
