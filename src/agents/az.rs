@@ -24,7 +24,9 @@ pub const SPEC: AgentSpec = AgentSpec {
         leaves a node whose zone is impaired. The monitor asks EC2 \
         (DescribeAvailabilityZones) and publishes with attrd_updater; it returns 190 \
         (degraded) when the attribute cannot be written. Stop deletes the attribute, \
-        so a stale red never keeps a node banned.",
+        so a stale red never keeps a node banned. If EC2 cannot be asked at start, \
+        start still succeeds and publishes nothing (or the api_failure colour): \
+        failing it would ban the health agent itself from the node.",
     params: PARAMS,
     actions: &[
         ActionSpec::new("start", 30),

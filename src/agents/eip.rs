@@ -24,7 +24,8 @@ pub const SPEC: AgentSpec = AgentSpec {
         the address is still associated with this node; if AWS cannot be reached \
         during stop, stop logs a warning and succeeds anyway: the next start \
         elsewhere re-associates the address, while a failed stop would get this \
-        node fenced. For clients in the same VPC use vip; for other VPCs or \
+        node fenced. A monitor on a node where the resource was not started reports \
+        it stopped without asking AWS. For clients in the same VPC use vip; for other VPCs or \
         on-premises use dns.",
     params: PARAMS,
     actions: &[
@@ -355,7 +356,14 @@ impl Agent for Eip {
 
     fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
         let c = self.cfg();
-        let started_here = self.state(ctx).read().is_some();
+        if self.state(ctx).read().is_none() {
+            // Not started here (or /run was cleared by a reboot): stopped, as
+            // far as this node is concerned; the next start re-associates.
+            return Err(OcfError::not_running(format!(
+                "{} was not started on this node",
+                c.describe()
+            )));
+        }
         let check = (|| {
             let imds = c.aws.imds(&ctx.env, ctx.deadline);
             let t = self.target(ctx, &imds)?;
@@ -376,15 +384,10 @@ impl Agent for Eip {
         })();
         match check {
             Err(e) if e.rc == crate::ocf::Rc::Generic => {
-                // Cannot ask AWS: judge by whether we started it here.
-                match (c.api_failure, started_here) {
-                    (ApiFailure::Fail, _) => Err(e),
-                    (_, false) => Err(OcfError::not_running(format!(
-                        "{} was not started on this node (and AWS cannot be asked: {})",
-                        c.describe(),
-                        e.reason
-                    ))),
-                    (ApiFailure::Warn, true) => {
+                // Cannot ask AWS: it was started here, so judge it running.
+                match c.api_failure {
+                    ApiFailure::Fail => Err(e),
+                    ApiFailure::Warn => {
                         log::warn!(
                             "cannot check {} (api_failure=warn): {}",
                             c.describe(),
@@ -392,7 +395,7 @@ impl Agent for Eip {
                         );
                         Ok(())
                     }
-                    (ApiFailure::Ignore, true) => Ok(()),
+                    ApiFailure::Ignore => Ok(()),
                 }
             }
             r => r,

@@ -321,29 +321,7 @@ impl Agent for Vip {
         }
         self.check_source_dest(&s, &local.eni)?;
         let routes = self.managed_routes(&s, &local)?;
-        let mine = Target::Eni(local.eni.clone());
-        let replace: Vec<String> = routes
-            .iter()
-            .filter(|r| r.target.as_ref().is_some_and(|t| *t != mine))
-            .map(|r| r.table_id.clone())
-            .collect();
-        let create: Vec<String> = routes
-            .iter()
-            .filter(|r| r.target.is_none())
-            .map(|r| r.table_id.clone())
-            .collect();
-        for r in &routes {
-            if let Some(t) = r.target.as_ref().filter(|t| **t != mine) {
-                log::info!(
-                    "{}: {} → {} (was {})",
-                    r.table_id,
-                    c.cidr,
-                    local.eni,
-                    t.describe()
-                );
-            }
-        }
-        ec2::point_routes(&s, &replace, &create, &c.cidr, &local.eni)?;
+        let (switched, created) = self.converge(&s, &local, routes.clone())?;
         net::add_address(&local.device, c.ip)?;
         let tables: Vec<&str> = routes.iter().map(|r| r.table_id.as_str()).collect();
         if let Err(e) = self.state(ctx).write(&[
@@ -365,8 +343,8 @@ impl Agent for Vip {
             c.ip,
             local.eni,
             routes.len(),
-            replace.len(),
-            create.len(),
+            switched,
+            created,
             local.device
         );
         Ok(())
@@ -425,6 +403,95 @@ impl Agent for Vip {
 }
 
 impl Vip {
+    /// Point every managed table at our ENI and check that it stuck; returns
+    /// how many routes were switched and created.
+    ///
+    /// Pacemaker never starts one resource on two nodes, but a split brain
+    /// can. Without talking to the other node, the race is settled by the
+    /// first table (by id): whoever it points at after both have written
+    /// wins; the loser hands the tables it took back to the winner and fails
+    /// its start, so the tables never stay split between two nodes.
+    fn converge(
+        &self,
+        s: &Session,
+        local: &Local,
+        mut routes: Vec<ec2::TableRoute>,
+    ) -> OcfResult<(usize, usize)> {
+        let c = self.cfg();
+        let mine = Target::Eni(local.eni.clone());
+        let (mut switched, mut created) = (0, 0);
+        for round in 0.. {
+            let replace: Vec<String> = routes
+                .iter()
+                .filter(|r| r.target.as_ref().is_some_and(|t| *t != mine))
+                .map(|r| r.table_id.clone())
+                .collect();
+            let create: Vec<String> = routes
+                .iter()
+                .filter(|r| r.target.is_none())
+                .map(|r| r.table_id.clone())
+                .collect();
+            if replace.is_empty() && create.is_empty() && round == 0 {
+                return Ok((0, 0));
+            }
+            for r in &routes {
+                if let Some(t) = r.target.as_ref().filter(|t| **t != mine) {
+                    log::info!(
+                        "{}: {} → {} (was {})",
+                        r.table_id,
+                        c.cidr,
+                        local.eni,
+                        t.describe()
+                    );
+                }
+            }
+            ec2::point_routes(s, &replace, &create, &c.cidr, &local.eni)?;
+            switched += replace.len();
+            created += create.len();
+            // ReplaceRoute's OK is not proof that the tables are ours now.
+            let now = self.managed_routes(s, local)?;
+            if now.iter().all(|r| r.target.as_ref() == Some(&mine)) {
+                return Ok((switched, created));
+            }
+            if let Some(Target::Eni(winner)) = now[0].target.as_ref().filter(|t| **t != mine) {
+                let ours: Vec<String> = now
+                    .iter()
+                    .filter(|r| r.target.as_ref() == Some(&mine))
+                    .map(|r| r.table_id.clone())
+                    .collect();
+                if let Err(e) = ec2::point_routes(s, &ours, &[], &c.cidr, winner) {
+                    log::warn!("could not hand the tables back to {winner}: {}", e.reason);
+                }
+                return Err(OcfError::generic(format!(
+                    "while starting, route table {} was switched to {winner}: another node \
+                     is starting {} at the same time (split brain?); left the tables to it",
+                    now[0].table_id, c.ip
+                )));
+            }
+            if round >= 8 {
+                return Err(OcfError::generic(format!(
+                    "route tables for {} keep changing under this start (another node?): {}",
+                    c.cidr,
+                    now.iter()
+                        .map(|r| format!(
+                            "{}→{}",
+                            r.table_id,
+                            r.target.as_ref().map(|t| t.describe()).unwrap_or_default()
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            // Let a concurrent writer finish before trying again.
+            std::thread::sleep(s.deadline().slice(crate::ocf::deadline::jitter(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::from_millis(150),
+            )));
+            routes = now;
+        }
+        unreachable!("the loop returns")
+    }
+
     /// Depth 10: every managed table must send the VIP to our ENI.
     fn check_routes(
         &self,

@@ -106,7 +106,9 @@ pub fn routes_for(
                 req = req.next_token(t);
             }
             let resp = s
-                .call(Service::Ec2, "ec2:DescribeRouteTables", req.send())
+                .call(Service::Ec2, "ec2:DescribeRouteTables", || {
+                    req.clone().send()
+                })
                 .await?;
             out.extend(resp.route_tables().iter().map(|t| to_table_route(t, cidr)));
             match resp.next_token() {
@@ -139,7 +141,7 @@ pub fn point_routes(
                 .destination_cidr_block(cidr)
                 .network_interface_id(eni);
             async move {
-                s.call(Service::Ec2, "ec2:ReplaceRoute", req.send())
+                s.call(Service::Ec2, "ec2:ReplaceRoute", || req.clone().send())
                     .await
                     .map(|_| ())
                     .map_err(|e| e.context(&format!("route table {t}")))
@@ -152,7 +154,7 @@ pub fn point_routes(
                 .destination_cidr_block(cidr)
                 .network_interface_id(eni);
             async move {
-                s.call(Service::Ec2, "ec2:CreateRoute", req.send())
+                s.call(Service::Ec2, "ec2:CreateRoute", || req.clone().send())
                     .await
                     .map(|_| ())
                     .map_err(|e| e.context(&format!("route table {t}")))
@@ -181,13 +183,11 @@ pub fn describe_eni(s: &Session, eni: &str) -> OcfResult<Eni> {
     let c = client(s);
     s.block_on(async {
         let resp = s
-            .call(
-                Service::Ec2,
-                "ec2:DescribeNetworkInterfaces",
+            .call(Service::Ec2, "ec2:DescribeNetworkInterfaces", || {
                 c.describe_network_interfaces()
                     .network_interface_ids(eni)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         let Some(n) = resp.network_interfaces().first() else {
             return Err(crate::ocf::OcfError::configured(format!(
@@ -210,14 +210,12 @@ pub fn describe_eni(s: &Session, eni: &str) -> OcfResult<Eni> {
 pub fn disable_source_dest_check(s: &Session, eni: &str) -> OcfResult<()> {
     let c = client(s);
     s.block_on(async {
-        s.call(
-            Service::Ec2,
-            "ec2:ModifyNetworkInterfaceAttribute",
+        s.call(Service::Ec2, "ec2:ModifyNetworkInterfaceAttribute", || {
             c.modify_network_interface_attribute()
                 .network_interface_id(eni)
                 .source_dest_check(AttributeBooleanValue::builder().value(false).build())
-                .send(),
-        )
+                .send()
+        })
         .await
         .map(|_| ())
     })
@@ -227,11 +225,9 @@ pub fn vpc_cidrs(s: &Session, vpc: &str) -> OcfResult<Vec<String>> {
     let c = client(s);
     s.block_on(async {
         let resp = s
-            .call(
-                Service::Ec2,
-                "ec2:DescribeVpcs",
-                c.describe_vpcs().vpc_ids(vpc).send(),
-            )
+            .call(Service::Ec2, "ec2:DescribeVpcs", || {
+                c.describe_vpcs().vpc_ids(vpc).send()
+            })
             .await?;
         let Some(v) = resp.vpcs().first() else {
             return Err(crate::ocf::OcfError::configured(format!(
@@ -283,7 +279,7 @@ pub fn describe_address(s: &Session, eip: &EipRef) -> OcfResult<Option<Address>>
             EipRef::PublicIp(ip) => c.describe_addresses().public_ips(ip),
         };
         let resp = match s
-            .call(Service::Ec2, "ec2:DescribeAddresses", req.send())
+            .call(Service::Ec2, "ec2:DescribeAddresses", || req.clone().send())
             .await
         {
             Ok(r) => r,
@@ -327,7 +323,7 @@ pub fn associate_address(
             .set_private_ip_address(private_ip.map(str::to_string))
             .allow_reassociation(true);
         let resp = s
-            .call(Service::Ec2, "ec2:AssociateAddress", req.send())
+            .call(Service::Ec2, "ec2:AssociateAddress", || req.clone().send())
             .await?;
         Ok(resp.association_id().unwrap_or_default().to_string())
     })
@@ -338,7 +334,9 @@ pub fn disassociate_address(s: &Session, association_id: &str) -> OcfResult<()> 
     s.block_on(async {
         let req = c.disassociate_address().association_id(association_id);
         match s
-            .call(Service::Ec2, "ec2:DisassociateAddress", req.send())
+            .call(Service::Ec2, "ec2:DisassociateAddress", || {
+                req.clone().send()
+            })
             .await
         {
             // Someone disassociated it between our describe and now: the
@@ -356,7 +354,9 @@ pub fn zone_state(s: &Session, zone: &str) -> OcfResult<Option<String>> {
     s.block_on(async {
         let req = c.describe_availability_zones().zone_names(zone);
         let resp = match s
-            .call(Service::Ec2, "ec2:DescribeAvailabilityZones", req.send())
+            .call(Service::Ec2, "ec2:DescribeAvailabilityZones", || {
+                req.clone().send()
+            })
             .await
         {
             Ok(r) => r,

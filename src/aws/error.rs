@@ -90,6 +90,23 @@ const CONFIGURATION: &[&str] = &[
     "InvalidFilter",
 ];
 
+/// Worth another attempt: throttling, 5xx, timeouts, connection errors.
+pub fn is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::ServiceError(ctx) => {
+            ctx.raw().status().as_u16() >= 500
+                || ctx.err().code().is_some_and(|c| THROTTLING.contains(&c))
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Classify a failed call of IAM action `action` (e.g. `ec2:ReplaceRoute`).
 pub fn classify<E>(err: SdkError<E, HttpResponse>, action: &str, route: &Route) -> OcfError
 where
@@ -143,14 +160,13 @@ pub fn classify_code(action: &str, code: &str, msg: &str, status: u16, route: &R
         ))
     } else if THROTTLING.contains(&code) {
         OcfError::generic(format!(
-            "{action} was still throttled by {} after retrying until the deadline \
-             ({detail}); raise the operation timeout or reduce API traffic in this account",
+            "{action} was throttled by {} ({detail}); raise the operation timeout or \
+             reduce API traffic in this account",
             route.describe()
         ))
     } else if status >= 500 {
         OcfError::generic(format!(
-            "{action}: {} kept failing with HTTP {status} ({detail}); AWS side problem, \
-             retried until the deadline",
+            "{action}: {} answered HTTP {status} ({detail}), a problem on the AWS side",
             route.describe()
         ))
     } else if CONFIGURATION.contains(&code)

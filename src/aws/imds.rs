@@ -196,7 +196,7 @@ impl Imds {
              otherwise be looked up there",
             self.base,
             if last.is_empty() {
-                "out of time".to_string()
+                "no answer before the operation's deadline".to_string()
             } else {
                 last
             }

@@ -199,13 +199,8 @@ impl Session {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
             .retry_config(
-                // Throttling and 5xx are retried with exponential backoff and
-                // full jitter; the number of attempts is really bounded by
-                // the deadline, which `call` enforces.
-                RetryConfig::standard()
-                    .with_max_attempts(10)
-                    .with_initial_backoff(Duration::from_millis(100))
-                    .with_max_backoff(Duration::from_secs(2)),
+                // `Session::call` retries, bounded by the deadline.
+                RetryConfig::disabled(),
             )
             .timeout_config(
                 TimeoutConfig::builder()
@@ -286,15 +281,20 @@ impl Session {
         &self.conf
     }
 
-    /// Run one API call of IAM action `action` inside what is left of the
-    /// deadline (the SDK retries inside that bound), classifying failures.
-    pub(crate) async fn call<T, E, Fut>(
+    /// Run one API call of IAM action `action` (`make` builds and sends the
+    /// request), retrying throttling, 5xx, timeouts and connection errors
+    /// with exponential backoff and full jitter for as long as the deadline
+    /// allows; anything else fails at once. The retries are ours rather than
+    /// the SDK's so that the deadline bounds them and the exit reason can
+    /// say what the last attempt got.
+    pub(crate) async fn call<T, E, F, Fut>(
         &self,
         service: Service,
         action: &str,
-        fut: Fut,
+        make: F,
     ) -> OcfResult<T>
     where
+        F: Fn() -> Fut,
         Fut: Future<
             Output = Result<
                 T,
@@ -310,19 +310,48 @@ impl Session {
             + Sync
             + 'static,
     {
-        let left = self.deadline.remaining();
-        log::debug!("{action} ({:?} left)", left);
-        match tokio::time::timeout(left, fut).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(error::classify(e, action, &self.route(service))),
-            Err(_) => Err(OcfError::generic(format!(
-                "{action}: no success from {} before the operation timeout \
-                 (retried until {:.1}s into the action); check the network path to the \
-                 endpoint, or raise the operation timeout",
-                self.route(service).describe(),
-                self.deadline.budget().as_secs_f64()
-            ))),
-        }
+        let started = std::time::Instant::now();
+        let mut backoff = Duration::from_millis(100);
+        let mut attempts = 0u32;
+        let last = loop {
+            attempts += 1;
+            let left = self.deadline.remaining();
+            log::debug!("{action} attempt {attempts} ({left:?} left)");
+            let failure = match tokio::time::timeout(left, make()).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => {
+                    let transient = error::is_transient(&e);
+                    let err = error::classify(e, action, &self.route(service));
+                    if !transient {
+                        return Err(err);
+                    }
+                    err
+                }
+                Err(_) => OcfError::generic(format!(
+                    "{action}: no answer from {} before the operation's deadline; check \
+                     the network path to the endpoint (NAT, proxy, VPC endpoint) and \
+                     security groups",
+                    self.route(service).describe()
+                )),
+            };
+            // Full jitter, so that nodes retrying at once do not hit the API in lockstep.
+            let pause = crate::ocf::deadline::jitter(Duration::from_millis(10), backoff);
+            // Another attempt only if it has a fair chance to finish in time.
+            if self.deadline.remaining() <= pause + Duration::from_millis(250) {
+                break failure;
+            }
+            log::debug!("{action}: {} — retrying in {pause:?}", failure.reason);
+            tokio::time::sleep(pause).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        };
+        Err(OcfError::new(
+            last.rc,
+            format!(
+                "{} (gave up after {attempts} attempt(s) in {:.1}s, at the operation's deadline)",
+                last.reason,
+                started.elapsed().as_secs_f64()
+            ),
+        ))
     }
 }
 

@@ -33,11 +33,9 @@ pub fn hosted_zone(s: &Session, zone_id: &str) -> OcfResult<Option<Zone>> {
     let c = client(s);
     s.block_on(async {
         match s
-            .call(
-                Service::Route53,
-                "route53:GetHostedZone",
-                c.get_hosted_zone().id(zone_id).send(),
-            )
+            .call(Service::Route53, "route53:GetHostedZone", || {
+                c.get_hosted_zone().id(zone_id).send()
+            })
             .await
         {
             Ok(r) => Ok(r.hosted_zone().map(|z| Zone {
@@ -65,16 +63,14 @@ pub fn a_record(s: &Session, zone_id: &str, name: &str) -> OcfResult<Option<ARec
     let fqdn = format!("{name}.");
     s.block_on(async {
         let resp = s
-            .call(
-                Service::Route53,
-                "route53:ListResourceRecordSets",
+            .call(Service::Route53, "route53:ListResourceRecordSets", || {
                 c.list_resource_record_sets()
                     .hosted_zone_id(zone_id)
                     .start_record_name(&fqdn)
                     .start_record_type(RrType::A)
                     .max_items(1)
-                    .send(),
-            )
+                    .send()
+            })
             .await
             .map_err(|e| zone_context(e, zone_id))?;
         let Some(rr) = resp.resource_record_sets().first() else {
@@ -153,14 +149,12 @@ pub fn change(
         .map_err(|e| OcfError::generic(format!("building the change: {e}")))?;
     s.block_on(async {
         let resp = s
-            .call(
-                Service::Route53,
-                "route53:ChangeResourceRecordSets",
+            .call(Service::Route53, "route53:ChangeResourceRecordSets", || {
                 c.change_resource_record_sets()
                     .hosted_zone_id(zone_id)
-                    .change_batch(batch)
-                    .send(),
-            )
+                    .change_batch(batch.clone())
+                    .send()
+            })
             .await
             .map_err(|e| zone_context(e, zone_id))?;
         Ok(resp
@@ -187,11 +181,9 @@ pub fn wait_insync(s: &Session, change_id: &str) -> OcfResult<()> {
         loop {
             polls += 1;
             let status = s
-                .call(
-                    Service::Route53,
-                    "route53:GetChange",
-                    c.get_change().id(change_id).send(),
-                )
+                .call(Service::Route53, "route53:GetChange", || {
+                    c.get_change().id(change_id).send()
+                })
                 .await?
                 .change_info()
                 .map(|i| i.status().as_str().to_string())

@@ -48,6 +48,19 @@ impl Deadline {
     }
 }
 
+/// A pause between `min` and `max` that differs between processes and
+/// moments, so that nodes retrying at once drift apart. Not cryptographic:
+/// spreading retries needs no more.
+pub fn jitter(min: Duration, max: Duration) -> Duration {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0)
+        ^ u64::from(std::process::id()).wrapping_mul(0x9e37_79b9);
+    let span = max.saturating_sub(min).as_millis() as u64 + 1;
+    min + Duration::from_millis(seed % span)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

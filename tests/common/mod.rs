@@ -294,6 +294,22 @@ impl World {
         params: &[(&str, &str)],
         extra_env: &[(&str, &str)],
     ) -> Run {
+        let mut cmd = self.command(node, agent, action, params, extra_env);
+        let t = Instant::now();
+        let out = cmd.output().expect("run agent");
+        Run::new(out, t.elapsed())
+    }
+
+    /// The agent's command line and environment as Pacemaker would set them
+    /// on `node` (an empty value in `extra_env` removes that variable).
+    pub fn command(
+        &self,
+        node: &str,
+        agent: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        extra_env: &[(&str, &str)],
+    ) -> Command {
         let n = self.node(node);
         let mut cmd = Command::new(agent_link(agent));
         cmd.arg(action)
@@ -316,7 +332,9 @@ impl World {
             .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &n.imds)
             .env("HA_RSCTMP", &n.rsctmp)
             .current_dir("/")
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         if action == "monitor" {
             cmd.env("OCF_RESKEY_CRM_meta_interval", "10000");
         }
@@ -330,9 +348,7 @@ impl World {
                 cmd.env(k, v);
             }
         }
-        let t = Instant::now();
-        let out = cmd.output().expect("run agent");
-        Run::new(out, t.elapsed())
+        cmd
     }
 
     /// Where each managed table sends the VIP: table → ENI id (or "" if the
@@ -721,7 +737,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn new(out: std::process::Output, elapsed: Duration) -> Run {
+    pub fn new(out: std::process::Output, elapsed: Duration) -> Run {
         Run {
             rc: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -778,7 +794,11 @@ impl Run {
 
 /// Run the tests given as (name, fn) with libtest's command line and output.
 pub fn run_tests(tests: Vec<(&'static str, fn())>) -> ! {
-    let args = libtest_mimic::Arguments::from_args();
+    let mut args = libtest_mimic::Arguments::from_args();
+    // The tests mostly wait on emulators and deadlines, not on the CPU.
+    if args.test_threads.is_none() {
+        args.test_threads = Some(4);
+    }
     isolate();
     if !args.list {
         moto();

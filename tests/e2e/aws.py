@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The emulated AWS as the e2e tests see it: create a world, read its state.
+
+Runs with the moto venv's python (boto3), inside the harness's "aws" network
+namespace, talking straight to moto (never through the fault proxy, so the
+proxy's counters show only the agents' traffic).
+
+    aws.py world --endpoint URL [--vip IP] [--tables N] [--owner node1|node2|none]
+                 [--extra-tables-without-route N]
+        seed.py's world (a fresh VPC, two nodes) plus an unassociated Elastic
+        IP (eip.allocation_id, eip.public_ip) and a public hosted zone
+        (zone.id, zone.name) with the record name the dns agent manages
+        (zone.record); prints the JSON.
+    aws.py state --world F
+        where the VIP routes, the EIP and the record point now, as JSON:
+        {"routes": {rtb: eni|null}, "routes_owner", "eip": {...}, "eip_owner",
+         "record": [values], "record_owner", "owner"} where *_owner is
+        node1, node2, none or mixed.
+    aws.py wait --world F --owner NODE [--timeout S]
+        poll every 50 ms until routes, EIP and record all belong to NODE;
+        prints the epoch time it was first seen; exit 1 on timeout (prints
+        the last state).
+    aws.py check --world F --owner NODE
+        exit 0 when every VIP route of the world's route tables points at
+        NODE's ENI (and no other table has one), the EIP is associated with
+        NODE's ENI and primary private IP, and the record holds exactly
+        NODE's private IP; otherwise prints what differs, exit 1.
+    aws.py watch --world F --out FILE
+        poll every 50 ms until SIGTERM; appends "epoch json" whenever the
+        state changes (the failover timeline's "AWS state switched").
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+             ("AWS_EC2_METADATA_DISABLED", "true")):
+    os.environ[k] = v
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEED = os.path.join(HERE, "..", "world", "seed.py")
+
+
+def clients(endpoint, region="us-east-1"):
+    cfg = Config(retries={"max_attempts": 2, "mode": "standard"},
+                 connect_timeout=2, read_timeout=5)
+    return (boto3.client("ec2", endpoint_url=endpoint, region_name=region, config=cfg),
+            boto3.client("route53", endpoint_url=endpoint, region_name=region, config=cfg))
+
+
+def cmd_world(a):
+    seed = [sys.executable, SEED, "--endpoint", a.endpoint, "--vip", a.vip,
+            "--tables", str(a.tables), "--owner", a.owner,
+            "--extra-tables-without-route", str(a.extra_tables_without_route)]
+    w = json.loads(subprocess.run(seed, check=True, capture_output=True, text=True,
+                                  timeout=60).stdout)
+    ec2, r53 = clients(a.endpoint, w["region"])
+    eip = ec2.allocate_address(Domain="vpc")
+    w["eip"] = {"allocation_id": eip["AllocationId"], "public_ip": eip["PublicIp"]}
+    # One zone per world (the VPC id makes the name unique), so parallel or
+    # earlier worlds in the same moto never answer for ours.
+    name = f"{w['vpc_id']}.e2e.example.internal"
+    z = r53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]
+    w["zone"] = {"id": z["Id"].split("/")[-1], "name": name, "record": f"app.{name}"}
+    json.dump(w, sys.stdout)
+    sys.stdout.write("\n")
+
+
+def owner_of(values, by):
+    owners = {by.get(v, "none" if v is None else "other") for v in values}
+    if not owners:
+        return "none"
+    return owners.pop() if len(owners) == 1 else "mixed"
+
+
+def read_state(w, ec2, r53):
+    vip = w["vip"] + "/32"
+    routes = {}
+    tables = ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [w["vpc_id"]]}])["RouteTables"]
+    for t in tables:
+        for r in t["Routes"]:
+            if r.get("DestinationCidrBlock") == vip:
+                routes[t["RouteTableId"]] = r.get("NetworkInterfaceId") or None
+    addr = ec2.describe_addresses(AllocationIds=[w["eip"]["allocation_id"]])["Addresses"][0]
+    eip = {"eni": addr.get("NetworkInterfaceId") or None,
+           "private_ip": addr.get("PrivateIpAddress") or None}
+    fqdn = w["zone"]["record"] + "."
+    rr = r53.list_resource_record_sets(HostedZoneId=w["zone"]["id"], StartRecordName=fqdn,
+                                       StartRecordType="A", MaxItems="1")["ResourceRecordSets"]
+    record = []
+    for s in rr:
+        if s["Name"].lower() == fqdn.lower() and s["Type"] == "A":
+            record = [v["Value"] for v in s.get("ResourceRecords", [])]
+    enis = {n["eni_id"]: name for name, n in w["nodes"].items()}
+    ips = {n["private_ip"]: name for name, n in w["nodes"].items()}
+    st = {
+        "routes": routes,
+        "routes_owner": owner_of(list(routes.values()), enis),
+        "other_tables_with_route": sorted(set(routes) - set(w["route_tables"])),
+        "eip": eip,
+        "eip_owner": owner_of([eip["eni"]] if eip["eni"] else [], enis),
+        "record": record,
+        "record_owner": owner_of(record, ips),
+    }
+    parts = {st["routes_owner"], st["eip_owner"], st["record_owner"]}
+    st["owner"] = parts.pop() if len(parts) == 1 else "mixed"
+    return st
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def cmd_state(a):
+    w = load(a.world)
+    print(json.dumps(read_state(w, *clients(a.endpoint or w["endpoint"], w["region"]))))
+
+
+def cmd_wait(a):
+    w = load(a.world)
+    c = clients(a.endpoint or w["endpoint"], w["region"])
+    end = time.monotonic() + a.timeout
+    st = None
+    while True:
+        try:
+            st = read_state(w, *c)
+        except Exception as e:  # moto busy: try again until the deadline
+            st = {"error": str(e)}
+        if st.get("owner") == a.owner:
+            print(f"{time.time():.3f}")
+            return 0
+        if time.monotonic() > end:
+            print(json.dumps(st))
+            return 1
+        time.sleep(0.05)
+
+
+def problems(w, st, node):
+    n = w["nodes"][node]
+    out = []
+    for rt in w["route_tables"]:
+        if st["routes"].get(rt) != n["eni_id"]:
+            out.append(f"route {w['vip']}/32 in {rt} -> {st['routes'].get(rt)}, not {node}'s {n['eni_id']}")
+    for rt in st["other_tables_with_route"]:
+        out.append(f"{rt} (not a VIP table) got a route for {w['vip']}/32")
+    if st["eip"] != {"eni": n["eni_id"], "private_ip": n["private_ip"]}:
+        out.append(f"EIP {w['eip']['public_ip']} -> {st['eip']}, not {node}'s "
+                   f"{n['eni_id']}/{n['private_ip']}")
+    if st["record"] != [n["private_ip"]]:
+        out.append(f"{w['zone']['record']} -> {st['record']}, not [{n['private_ip']}]")
+    return out
+
+
+def cmd_check(a):
+    w = load(a.world)
+    st = read_state(w, *clients(a.endpoint or w["endpoint"], w["region"]))
+    bad = problems(w, st, a.owner)
+    n = w["nodes"][a.owner]
+    if bad:
+        for p in bad:
+            print("MISMATCH: " + p)
+        return 1
+    print(f"AWS: {len(w['route_tables'])} route(s) {w['vip']}/32 -> {n['eni_id']}, "
+          f"EIP {w['eip']['public_ip']} -> {n['eni_id']}/{n['private_ip']}, "
+          f"{w['zone']['record']} A {n['private_ip']} ({a.owner})")
+    return 0
+
+
+def cmd_watch(a):
+    w = load(a.world)
+    c = clients(a.endpoint or w["endpoint"], w["region"])
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    last = None
+    end = time.monotonic() + a.max_seconds
+    with open(a.out, "a", buffering=1) as out:
+        while not stop and time.monotonic() < end:
+            try:
+                st = read_state(w, *c)
+                key = (st["routes_owner"], st["eip_owner"], st["record_owner"])
+                if key != last:
+                    out.write(f"{time.time():.3f} {json.dumps(st)}\n")
+                    last = key
+            except Exception as e:
+                out.write(f"{time.time():.3f} {json.dumps({'error': str(e)})}\n")
+            time.sleep(0.05)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("world")
+    p.add_argument("--endpoint", required=True)
+    p.add_argument("--vip", default="192.168.100.10")
+    p.add_argument("--tables", type=int, default=2)
+    p.add_argument("--owner", default="node2")
+    p.add_argument("--extra-tables-without-route", type=int, default=1)
+    p.set_defaults(fn=cmd_world)
+    for name, fn in (("state", cmd_state), ("wait", cmd_wait), ("watch", cmd_watch),
+                     ("check", cmd_check)):
+        p = sub.add_parser(name)
+        p.add_argument("--world", required=True)
+        p.add_argument("--endpoint", help="default: the world's")
+        if name in ("wait", "check"):
+            p.add_argument("--owner", required=True)
+        if name == "wait":
+            p.add_argument("--timeout", type=float, default=60)
+        if name == "watch":
+            p.add_argument("--out", required=True)
+            p.add_argument("--max-seconds", type=float, default=300)
+        p.set_defaults(fn=fn)
+    a = ap.parse_args()
+    sys.exit(a.fn(a) or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,415 @@
+# shellcheck shell=bash
+# The e2e harness's building blocks: the emulated AWS, simulated cluster
+# nodes (namespaces), corosync + pacemaker started by hand, and the checks.
+# Sourced by tests/e2e/run.sh, which has already put us inside a private
+# PID + mount + network namespace (see run.sh): everything started here dies
+# with it, and nothing here is visible on the host.
+#
+# Network (every address exists only inside namespaces the harness made):
+#
+#   harness netns ("aws")                     node netns (one per node)
+#   ┌──────────────────────────────┐          ┌─────────────────────────────┐
+#   │ lo 127.0.0.1   moto :5000    │          │ lo  169.254.169.254 imds.py │
+#   │ br0 10.0.0.250 fault_proxy:80├─ v-nodeN ─ eth0 10.0.N.10/24 (ENI MAC)  │
+#   │     10.0.0.2   dns :53       │   veth   │ route 10.0.0.0/16 dev eth0  │
+#   └──────────────────────────────┘          └─────────────────────────────┘
+#
+# The agents reach the EC2 / Route 53 API at http://10.0.0.250 (like a VPC
+# interface endpoint; AWS_ENDPOINT_URL in the node's /etc/default/pacemaker)
+# and the instance metadata at the real 169.254.169.254:80 of their node.
+
+E2E_API_IP=10.0.0.250
+E2E_RESOLVER_IP=10.0.0.2
+E2E_API=http://$E2E_API_IP
+E2E_MOTO=http://127.0.0.1:5000
+E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+SYSPY=/usr/bin/python3
+
+declare -A NODE_PID=()
+
+# ------------------------------------------------------------------ output
+
+e2e_t0=${e2e_t0:-$(date +%s.%N)}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.1f", b - a }'; }
+say() { printf '[%6ss] %s\n' "$(elapsed "$e2e_t0")" "$*"; }
+indent() { sed 's/^/      /'; }
+nocolour() { sed 's/\x1b\[[0-9;]*m//g'; }
+
+# Failures inside a scenario: fail "message" records it and returns 1 so the
+# scenario function can `|| return 1`.
+fail() {
+    say "FAIL: $*"
+    return 1
+}
+
+# wait_for TIMEOUT_S DESCRIPTION CMD... : run CMD every 0.2 s until it
+# succeeds; fail after TIMEOUT_S.
+wait_for() {
+    local timeout=$1 what=$2
+    shift 2
+    local end
+    end=$(awk -v t="$timeout" -v n="$(now)" 'BEGIN { printf "%.3f", n + t }')
+    while true; do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        if awk -v e="$end" -v n="$(now)" 'BEGIN { exit !(n > e) }'; then
+            fail "timed out after ${timeout}s waiting for: $what"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+wait_file() { # FILE TIMEOUT WHAT
+    wait_for "$2" "$3" test -s "$1"
+}
+
+# ------------------------------------------------------------ emulated AWS
+
+# Bring up the harness's own network (the bridge) and the emulators. Runs
+# once per harness run; moto is shared by every scenario (each seeds its own
+# VPC), like tests/world does for the Rust tests.
+aws_up() {
+    ip link set lo up
+    ip link add br0 type bridge
+    # No STP, no forwarding delay: a fresh veth forwards at once.
+    ip link set br0 type bridge forward_delay 0 stp_state 0
+    ip link set br0 up
+    ip addr add "$E2E_RESOLVER_IP/16" dev br0
+    ip addr add "$E2E_API_IP/16" dev br0
+
+    "$PY" "$E2E_ROOT/tests/world/moto_server.py" --host 127.0.0.1 --port 5000 \
+        --port-file "$E2E_WORK/moto.port" >"$E2E_WORK/moto.log" 2>&1 &
+    wait_file "$E2E_WORK/moto.port" 60 "moto to answer" || return 1
+    "$SYSPY" "$E2E_ROOT/tests/world/fault_proxy.py" --upstream "$E2E_MOTO" \
+        --host "$E2E_API_IP" --port 80 --port-file "$E2E_WORK/proxy.port" \
+        >"$E2E_WORK/proxy.log" 2>&1 &
+    wait_file "$E2E_WORK/proxy.port" 10 "fault_proxy to listen" || return 1
+    "$SYSPY" "$E2E_ROOT/tests/world/dns_responder.py" --endpoint "$E2E_MOTO" \
+        --host "$E2E_RESOLVER_IP" --port 53 --port-file "$E2E_WORK/dns.port" \
+        >"$E2E_WORK/dns.log" 2>&1 &
+    wait_file "$E2E_WORK/dns.port" 10 "dns_responder to listen" || return 1
+}
+
+proxy() { # METHOD PATH?QUERY: the fault proxy's control API
+    curl_py "$1" "$E2E_API/_proxy/$2"
+}
+
+# A tiny HTTP client (curl is not a dependency).
+curl_py() {
+    "$SYSPY" - "$1" "$2" <<'EOF'
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[2], method=sys.argv[1], data=b"" if sys.argv[1] == "POST" else None)
+with urllib.request.urlopen(req, timeout=5) as r:
+    print(r.read().decode())
+EOF
+}
+
+# new_world NAME [aws.py world options]: a fresh VPC + EIP + hosted zone;
+# sets WORLD (the JSON file).
+new_world() {
+    local name=$1
+    shift
+    WORLD=$E2E_WORK/world-$name.json
+    "$PY" "$E2E_DIR/aws.py" world --endpoint "$E2E_MOTO" "$@" >"$WORLD" || {
+        fail "could not seed the world"
+        return 1
+    }
+}
+
+wj() { # world json field, dotted path
+    "$SYSPY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d = d[k]
+print(",".join(d) if isinstance(d, list) else d)' "$WORLD" "$1"
+}
+
+aws_state() { "$PY" "$E2E_DIR/aws.py" state --world "$WORLD" --endpoint "$E2E_MOTO"; }
+aws_wait_owner() { # NODE TIMEOUT: prints the epoch when first seen
+    "$PY" "$E2E_DIR/aws.py" wait --world "$WORLD" --endpoint "$E2E_MOTO" --owner "$1" --timeout "$2"
+}
+
+# ------------------------------------------------------------------- nodes
+
+node_dir() { echo "$E2E_WORK/nodes/$1"; }
+
+# node_create NAME IDENTITY: a fresh node called NAME (hostname, cluster node
+# name) impersonating IDENTITY (node1|node2) of the current world: network
+# namespace with eth0 carrying that ENI's MAC and private IP, its own IMDS on
+# 169.254.169.254:80, private /etc/corosync, /var/lib/pacemaker, ..., /run,
+# /tmp, /dev/shm (node-init.sh).
+node_create() {
+    local name=$1 ident=$2 dir d
+    dir=$(node_dir "$name")
+    rm -rf "$dir"
+    for d in etc/corosync/uidgid.d etc/default var/lib/corosync var/log/corosync \
+        var/lib/pacemaker/cib var/lib/pacemaker/pengine var/lib/pacemaker/blackbox \
+        var/lib/pacemaker/cores var/log/pacemaker/bundles tmp; do
+        mkdir -p "$dir/$d"
+    done
+    chown -R hacluster:haclient "$dir/var/lib/pacemaker" "$dir/var/log/pacemaker"
+    chmod 0750 "$dir"/var/lib/pacemaker/*
+    chmod 0770 "$dir/var/log/pacemaker"
+    chmod 1777 "$dir/tmp"
+    # What a node's /etc/default/pacemaker holds in production on a cluster
+    # that reaches AWS through a VPC endpoint: the daemons (and so every
+    # agent) inherit it. No credentials: the instance role via IMDS.
+    cat >"$dir/etc/default/pacemaker" <<EOF
+# Written by tests/e2e (private to this simulated node)
+AWS_ENDPOINT_URL=$E2E_API
+PCMK_logfile=/var/log/pacemaker/pacemaker.log
+EOF
+    printf '127.0.0.1 localhost\n%s %s\n' "$(wj "nodes.$ident.private_ip")" "$name" >"$dir/etc/hosts"
+    printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$E2E_RESOLVER_IP" >"$dir/etc/resolv.conf"
+
+    unshare --net --mount --uts --ipc --propagation private -- \
+        bash "$E2E_DIR/node-init.sh" "$name" "$dir" >"$dir/init.log" 2>&1 &
+    NODE_PID[$name]=$!
+    disown "$!" # no "Killed" job notice when the node is destroyed
+    wait_file "$dir/ready" 10 "node $name namespaces" || {
+        cat "$dir/init.log" >&2
+        return 1
+    }
+    local pid=${NODE_PID[$name]} mac ip
+    mac=$(wj "nodes.$ident.mac")
+    ip=$(wj "nodes.$ident.private_ip")
+    ip link add "v-$name" type veth peer name eth0 netns "$pid"
+    ip link set "v-$name" master br0 up
+    nsenter -t "$pid" -n -- sh -ec "
+        ip link set eth0 address $mac
+        ip addr add $ip/24 dev eth0
+        ip link set eth0 up
+        ip route add 10.0.0.0/16 dev eth0
+        ip addr add 169.254.169.254/32 dev lo"
+    # The node's instance metadata, at the address the agents use by default.
+    nx_raw "$name" "$SYSPY" "$E2E_ROOT/tests/world/imds.py" --world "$WORLD" --node "$ident" \
+        --host 169.254.169.254 --port 80 --role ha-cluster-node \
+        --port-file "$dir/imds.port" >"$dir/imds.log" 2>&1 &
+    disown "$!"
+    wait_file "$dir/imds.port" 10 "imds.py on $name" || return 1
+}
+
+# nx_raw NODE CMD...: CMD inside NODE's namespaces, environment untouched.
+nx_raw() {
+    local n=$1
+    shift
+    nsenter -t "${NODE_PID[$n]}" -n -m -u -i -- "$@"
+}
+
+# nx NODE CMD...: CMD as an administrator's root shell on NODE would run it:
+# a clean environment, plus what /etc/default/pacemaker sets (so that
+# crm_resource --validate/--force-check, which run agents with the caller's
+# environment, reach the emulated AWS like the cluster does).
+nx() {
+    local n=$1
+    shift
+    nsenter -t "${NODE_PID[$n]}" -n -m -u -i -- env -i PATH="$E2E_PATH" HOME=/root \
+        LC_ALL=C.UTF-8 TERM=dumb AWS_ENDPOINT_URL="$E2E_API" "$@"
+}
+
+# Every process in NODE's network namespace, the holder included.
+node_pids() {
+    local want p
+    want=$(readlink "/proc/${NODE_PID[$1]}/ns/net") || return 0
+    for p in /proc/[0-9]*; do
+        [[ $(readlink "$p/ns/net" 2>/dev/null) == "$want" ]] && echo "${p#/proc/}"
+    done
+}
+
+# Make the node vanish: SIGKILL everything in it (the network namespace, its
+# veth pair and the mount namespace go with the last process).
+node_destroy() {
+    local n=$1 pids i
+    [[ -n ${NODE_PID[$n]:-} ]] || return 0
+    for ((i = 0; i < 50; i++)); do
+        mapfile -t pids < <(node_pids "$n")
+        ((${#pids[@]})) || break
+        kill -9 "${pids[@]}" 2>/dev/null || true
+        sleep 0.1
+    done
+    ip link del "v-$n" 2>/dev/null || true
+    unset "NODE_PID[$n]"
+}
+
+# ----------------------------------------------------------------- cluster
+
+# cluster_up NODE...: corosync (knet, two_node for two) and pacemakerd on
+# each node, started by hand with a clean environment, as their systemd
+# units would (EnvironmentFile=/etc/default/{corosync,pacemaker}).
+cluster_up() {
+    local nodes=("$@") n i=0 conf cib
+    conf=$E2E_WORK/corosync.conf
+    {
+        cat <<EOF
+totem {
+    version: 2
+    cluster_name: ocfaws-e2e
+    transport: knet
+    token: 1000
+    crypto_cipher: none
+    crypto_hash: none
+}
+logging {
+    to_logfile: yes
+    logfile: /var/log/corosync/corosync.log
+    to_syslog: no
+    to_stderr: no
+    timestamp: hires
+}
+quorum {
+    provider: corosync_votequorum
+EOF
+        ((${#nodes[@]} == 2)) && echo "    two_node: 1"
+        echo "}"
+        echo "nodelist {"
+        for n in "${nodes[@]}"; do
+            i=$((i + 1))
+            printf '    node {\n        name: %s\n        nodeid: %d\n        ring0_addr: %s\n    }\n' \
+                "$n" "$i" "$(node_ip "$n")"
+        done
+        echo "}"
+    } >"$conf"
+    # The CIB every node starts from (what `pcs cluster setup` + the first
+    # `pcs property set`s would leave): dc-deadtime 2s cuts the start-up
+    # election wait from ~20 s; no fencing, no quorum in a test cluster;
+    # resource-stickiness=1 as pcs 0.11's cluster setup sets it (without it
+    # `pcs resource move` refuses: the group could move back).
+    cib=$E2E_WORK/cib-seed.xml
+    cat >"$cib" <<'EOF'
+<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="2s"/>
+        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
+        <nvpair id="cib-bootstrap-options-no-quorum-policy" name="no-quorum-policy" value="ignore"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources/>
+    <constraints/>
+    <rsc_defaults>
+      <meta_attributes id="build-resource-defaults">
+        <nvpair id="build-resource-stickiness" name="resource-stickiness" value="1"/>
+      </meta_attributes>
+    </rsc_defaults>
+  </configuration>
+  <status/>
+</cib>
+EOF
+    for n in "${nodes[@]}"; do
+        local dir
+        dir=$(node_dir "$n")
+        install -m 0644 "$conf" "$dir/etc/corosync/corosync.conf"
+        install -o hacluster -g haclient -m 0600 "$cib" "$dir/var/lib/pacemaker/cib/cib.xml"
+        nx_raw "$n" env -i PATH="$E2E_PATH" sh -c 'cd / && exec corosync -f' \
+            </dev/null >"$dir/corosync.out" 2>&1 &
+        disown "$!"
+    done
+    for n in "${nodes[@]}"; do
+        wait_for 20 "corosync on $n" nx "$n" corosync-cfgtool -s || return 1
+    done
+    for n in "${nodes[@]}"; do
+        pcmk_start "$n"
+    done
+    for n in "${nodes[@]}"; do
+        wait_for 60 "pacemaker on $n: all ${#nodes[@]} nodes online with a DC" \
+            cluster_ready "$n" "${#nodes[@]}" || { nx "$n" crm_mon -1 2>&1 | indent; return 1; }
+    done
+}
+
+# pacemakerd with exactly the environment its unit gives it.
+pcmk_start() {
+    local n=$1 dir
+    dir=$(node_dir "$n")
+    nx_raw "$n" env -i PATH="$E2E_PATH" bash -c \
+        'set -a; . /etc/default/pacemaker; set +a; cd /; exec pacemakerd' \
+        </dev/null >"$dir/pacemakerd.out" 2>&1 &
+    disown "$!"
+}
+
+node_ip() { # NODE: its eth0 address
+    nsenter -t "${NODE_PID[$1]}" -n -- ip -4 -o addr show dev eth0 | awk '{ sub(/\/.*/, "", $4); print $4; exit }'
+}
+
+cluster_ready() { # NODE COUNT
+    local xml
+    xml=$(nx "$1" crm_mon -1 --output-as=xml 2>/dev/null) || return 1
+    "$SYSPY" "$E2E_DIR/pcmk.py" ready "$2" <<<"$xml"
+}
+
+# pcmk NODE SUBCOMMAND ARGS: ask pcmk.py about NODE's view of crm_mon.
+pcmk() {
+    local n=$1 xml
+    shift
+    xml=$(nx "$n" crm_mon -1 --output-as=xml 2>/dev/null) || return 1
+    "$SYSPY" "$E2E_DIR/pcmk.py" "$@" <<<"$xml"
+}
+
+# Where a resource is started, per NODE's view ("" when stopped).
+where() { pcmk "$1" where "$2"; }
+is_on() { [[ $(where "$1" "$2") == "$3" ]]; }
+
+cluster_down() {
+    local n
+    for n in "${!NODE_PID[@]}"; do
+        node_destroy "$n"
+    done
+}
+
+# Every process in a network namespace other than the harness's: what is
+# left of the nodes of a scenario that ran in a subshell. SIGKILL them.
+kill_all_nodes() {
+    local mine p pids i
+    mine=$(readlink /proc/self/ns/net)
+    for ((i = 0; i < 50; i++)); do
+        pids=()
+        for p in /proc/[0-9]*; do
+            local ns
+            ns=$(readlink "$p/ns/net" 2>/dev/null) || continue
+            [[ $ns == "$mine" ]] || pids+=("${p#/proc/}")
+        done
+        ((${#pids[@]})) || return 0
+        kill -9 "${pids[@]}" 2>/dev/null || true
+        sleep 0.1
+    done
+}
+
+# ---------------------------------------------------------------- examples
+
+# example FILE: a crm-examples file with its placeholders filled from the
+# current world (only addresses and ids; nothing else is changed).
+example() {
+    sed -e "s|@VIP@|$(wj vip)|g" \
+        -e "s|@RTB1@|$(wj route_tables | cut -d, -f1)|g" \
+        -e "s|@RTB2@|$(wj route_tables | cut -d, -f2)|g" \
+        -e "s|@ALLOC@|$(wj eip.allocation_id)|g" \
+        -e "s|@ZONE@|$(wj zone.id)|g" \
+        -e "s|@NAME@|$(wj zone.record)|g" \
+        "$E2E_ROOT/crm-examples/$1"
+}
+
+# load_crm NODE FILE: crmsh, as the file's header says (comments dropped).
+load_crm() {
+    local out
+    if ! out=$(example "$2" | sed -e '/^#/d' | nx "$1" crm configure load update - 2>&1); then
+        say "crm configure load update $2 failed:"
+        printf '%s\n' "$out" | indent
+        return 1
+    fi
+    [[ -z $out ]] || printf '%s\n' "$out" | nocolour | indent
+}
+
+# load_pcs NODE FILE: the file's pcs commands, run as a shell script.
+load_pcs() {
+    local out
+    if ! out=$(example "$2" | nx "$1" bash -euo pipefail -s 2>&1); then
+        say "pcs commands of $2 failed:"
+        printf '%s\n' "$out" | indent
+        return 1
+    fi
+    [[ -z $out ]] || printf '%s\n' "$out" | nocolour | indent
+}

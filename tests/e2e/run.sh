@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# End-to-end tests: real Pacemaker 2.1 + Corosync 3 (Debian 12 packages) run
+# the ocf-aws agents against the emulated AWS, in one- and two-node clusters
+# whose nodes are network + mount + UTS namespaces of this machine.
+#
+#   bash tests/e2e/run.sh            # every scenario (as root)
+#   bash tests/e2e/run.sh 1 4        # only scenarios 1 and 4
+#   E2E_RUNS=3 bash tests/e2e/run.sh 1   # scenario 1 three times (timeline median)
+#   E2E_KEEP=1 ...                   # keep the work directory (logs) even on success
+#
+# Scenarios (tests/e2e/scenarios.sh; README.md there says more):
+#   1 crash failover of vip+eip+dns (crm group.crm): SIGKILL node1's corosync + pacemakerd
+#   2 graceful move and back (pcs group.pcs; pcs resource move, crm resource move)
+#   3 AZ health: node1's zone impaired -> #health-aws-az red -> group leaves; green again
+#   4 misconfiguration: VIP inside the VPC CIDR -> stopped everywhere, exit reason shown
+#   5 meta-data and validation: crm ra info, pcs resource describe, crm_resource --validate
+#   6 ocf-tester for every agent
+#   7 every crm-examples file (crmsh and pcs) loads and its resources start
+#
+# Prints `e2e: N passed, M failed` last; exits non-zero if anything failed.
+# Everything runs inside a private PID + mount + network namespace made by
+# unshare: when this script ends, however it ends, the kernel kills every
+# process it started and removes every namespace, mount and interface.
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+ALL_SCENARIOS=(1 2 3 4 5 6 7 9)
+
+# ----------------------------------------------------------------- outside
+if [[ ${1:-} != --inside ]]; then
+    cd "$E2E_ROOT"
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "tests/e2e/run.sh must run as root: it creates namespaces and runs Pacemaker (try: sudo bash tests/e2e/run.sh)" >&2
+        exit 1
+    fi
+    for s in "$@"; do
+        [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || {
+            echo "tests/e2e/run.sh: no scenario '$s' (have: ${ALL_SCENARIOS[*]})" >&2
+            exit 2
+        }
+    done
+    # shellcheck source=tests/e2e/deps.sh
+    . "$E2E_DIR/deps.sh"
+    e2e_deps
+    venv=$(bash tests/world/setup-venv.sh | tail -n1)
+    bin=$(cd "${CARGO_TARGET_DIR:-target}" 2>/dev/null && pwd)/debug/ocf-aws || true
+    if [[ ! -x ${bin:-} ]]; then
+        echo "==> cargo build (target/debug/ocf-aws is missing)" >&2
+        # shellcheck source=tests/deps.sh
+        . tests/deps.sh
+        deps_rust
+        cargo build
+        bin=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ocf-aws
+    fi
+    work=$(mktemp -d /var/tmp/ocf-aws-e2e.XXXXXX)
+    chmod 0755 "$work"
+    echo "==> e2e: work directory $work" >&2
+    rc=0
+    # --kill-child: if this shell (or CI) kills unshare, the namespace's init
+    # gets SIGKILL and the kernel kills everything else in the namespace.
+    timeout --kill-after=10 "${E2E_TIMEOUT:-900}" \
+        unshare --pid --fork --kill-child --mount-proc --mount --propagation private --net -- \
+        env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        LC_ALL=C.UTF-8 E2E_VENV="$venv" E2E_BIN="$bin" E2E_WORK="$work" \
+        E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" \
+        bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
+    if ((rc == 124 || rc == 137)); then
+        echo "e2e: timed out after ${E2E_TIMEOUT:-900}s (E2E_TIMEOUT); logs in $work" >&2
+        echo "e2e: 0 passed, 1 failed"
+    fi
+    if ((rc == 0)) && [[ -z ${E2E_KEEP:-} ]]; then
+        rm -rf "$work"
+    else
+        echo "==> e2e: logs kept in $work (each node: nodes/<name>/var/log/{corosync,pacemaker})" >&2
+    fi
+    exit "$rc"
+fi
+
+# ------------------------------------------------------------------ inside
+# PID 1 of a fresh PID namespace, in private mount and network namespaces.
+shift
+PY=$E2E_VENV/bin/python
+# shellcheck source=tests/e2e/lib.sh
+. "$E2E_DIR/lib.sh"
+# shellcheck source=tests/e2e/scenarios.sh
+. "$E2E_DIR/scenarios.sh"
+[[ -f /tmp/e2edev/peek.sh ]] && . /tmp/e2edev/peek.sh
+
+cleanup() {
+    trap - EXIT INT TERM
+    kill_all_nodes 2>/dev/null || true
+    # Our helpers (moto, proxy, dns, watchers) die with this PID namespace.
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# sysfs of this (private) network namespace, not the host's.
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+
+# The package layout, installed for real by ocf/install.sh at /usr/lib/ocf and
+# /usr/sbin, onto an overlay of /usr that only this mount namespace (and the
+# nodes made inside it) sees: the host's /usr is never written.
+mkdir -p "$E2E_WORK/usr-upper" "$E2E_WORK/usr-work"
+mount -t overlay overlay \
+    -o "lowerdir=/usr,upperdir=$E2E_WORK/usr-upper,workdir=$E2E_WORK/usr-work" /usr
+bash "$E2E_ROOT/ocf/install.sh" "$E2E_BIN" >/dev/null
+say "installed: $(ls -l /usr/lib/ocf/resource.d/aws | awk 'NR > 1 { printf "%s%s -> %s", s, $9, $11; s = ", " }')"
+
+aws_up || { echo "e2e: could not start the emulated AWS"; exit 1; }
+say "emulated AWS: moto $E2E_MOTO, API endpoint $E2E_API (fault_proxy), resolver $E2E_RESOLVER_IP:53"
+
+selected=("$@")
+((${#selected[@]})) || selected=("${ALL_SCENARIOS[@]}")
+passed=0 failed=0
+declare -a results=()
+for s in "${selected[@]}"; do
+    t=$(now)
+    printf '\n'
+    say "=== scenario $s: ${SCENARIO_TITLE[$s]}"
+    SCENARIO=$s
+    # A subshell: the scenario's variables (and any background helper it
+    # lists in BG_PIDS) end with it; its nodes are killed below.
+    if (
+        BG_PIDS=()
+        trap '((${#BG_PIDS[@]} == 0)) || kill "${BG_PIDS[@]}" 2>/dev/null || true' EXIT
+        "scenario_$s" || { diag; exit 1; }
+    ); then
+        r=PASS
+        passed=$((passed + 1))
+    else
+        r=FAIL
+        failed=$((failed + 1))
+    fi
+    kill_all_nodes
+    results+=("$(printf 'scenario %s %-4s %6ss  %s' "$s" "$r" "$(elapsed "$t")" "${SCENARIO_TITLE[$s]}")")
+    say "=== scenario $s: $r in $(elapsed "$t")s"
+done
+
+printf '\n'
+printf '%s\n' "${results[@]}"
+echo "e2e: $passed passed, $failed failed"
+((failed == 0))

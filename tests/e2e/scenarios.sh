@@ -1,0 +1,390 @@
+# shellcheck shell=bash
+# The e2e scenarios. Each scenario_N runs in a subshell of run.sh, builds its
+# own world (a fresh VPC in the shared moto) and cluster, and returns non-zero
+# on the first failed check; run.sh kills whatever it left behind.
+
+declare -A SCENARIO_TITLE=(
+    [1]="crash failover: vip+eip+dns group (group.crm) survives SIGKILL of node1's corosync+pacemakerd"
+    [2]="graceful move and back (group.pcs; pcs resource move, crm resource move)"
+    [3]="AZ health: impaired zone -> #health-aws-az red -> group leaves node1; available -> green"
+    [4]="misconfiguration: VIP inside the VPC CIDR (vip.crm) -> stopped everywhere, exit reason shown"
+    [5]="meta-data and validation: crm ra info, pcs resource describe, crm_resource --validate"
+    [6]="ocf-tester for every agent against the emulator"
+    [7]="every crm-examples file (vip, eip, dns, az; crmsh and pcs) loads and starts"
+)
+
+GROUP=(rsc_vip rsc_eip rsc_dns rsc_app)
+
+# ---------------------------------------------------------------- helpers
+
+aws_check() { # NODE: the emulator's state belongs to NODE (aws.py check)
+    local out
+    out=$("$PY" "$E2E_DIR/aws.py" check --world "$WORLD" --endpoint "$E2E_MOTO" --owner "$1") || {
+        printf '%s\n' "$out" | indent
+        fail "the emulated AWS does not point at $1"
+        return 1
+    }
+    say "$out"
+}
+
+holds_vip() { # NODE: the VIP is on NODE's eth0
+    nsenter -t "${NODE_PID[$1]}" -n -- ip -4 -o addr show dev eth0 | grep -qF " $(wj vip)/32 "
+}
+
+group_on() { # VIEW_NODE NODE: every member of grp_app started on NODE
+    pcmk "$1" all-on "$2" "${GROUP[@]}"
+}
+
+health() { # VIEW_NODE NODE: #health-aws-az of NODE as written in the CIB
+    nx "$1" crm_attribute --type status --node "$2" --name '#health-aws-az' --query --quiet 2>/dev/null
+}
+health_is() { [[ $(health "$1" "$2") == "$3" ]]; }
+
+no_failures() { # VIEW_NODE: no failed action in crm_mon
+    local f
+    f=$(pcmk "$1" failures)
+    [[ -z $f ]] || {
+        printf '%s\n' "$f" | indent
+        fail "failed actions in crm_mon"
+        return 1
+    }
+}
+
+# What a failing scenario leaves for the reader: each live node's view.
+diag() {
+    local n
+    for n in "${!NODE_PID[@]}"; do
+        say "--- diagnostics: crm_mon on $n"
+        nx "$n" crm_mon -1 -r 2>&1 | indent || true
+        say "--- diagnostics: our agents in $n's pacemaker.log (last 25 lines)"
+        grep -E 'ocf-exit-reason|(vip|eip|dns|az)\(rsc_|rsc_(vip|eip|dns|az).*(error|failed)' \
+            "$(node_dir "$n")/var/log/pacemaker/pacemaker.log" 2>/dev/null | tail -n 25 | indent || true
+    done
+}
+
+# two_node_cluster crm|pcs: node1 + node2 running group.crm / group.pcs, the
+# group on node1, az on both, AWS pointing at node1. The routes are seeded
+# pointing at node2's ENI, so node1's start visibly switches them. node2
+# is kept in standby while the configuration is loaded, so that the group
+# starts on node1 (it stays there: resource-stickiness=1).
+two_node_cluster() {
+    local tool=$1 t
+    t=$(now)
+    new_world "s$SCENARIO" --owner node2 --tables 2 --extra-tables-without-route 1 || return 1
+    node_create node1 node1 || return 1
+    node_create node2 node2 || return 1
+    cluster_up node1 node2 || return 1
+    say "cluster node1 + node2 up ($(elapsed "$t")s): corosync knet two_node, token 1000 ms"
+    nx node1 crm_standby --node node2 --update on || return 1
+    if [[ $tool == crm ]]; then
+        load_crm node1 group.crm || return 1
+    else
+        load_pcs node1 group.pcs || return 1
+    fi
+    wait_for 60 "grp_app started on node1" group_on node1 node1 || return 1
+    nx node1 crm_standby --node node2 --update off || return 1
+    wait_for 30 "rsc_az clone on both nodes" eval '[[ $(where node1 rsc_az) == node1,node2 ]]' || return 1
+    aws_check node1 || return 1
+    holds_vip node1 || { fail "node1 does not hold the VIP on eth0"; return 1; }
+    say "configured with crm-examples/group.$tool: grp_app on node1, cl_az on both ($(elapsed "$t")s)"
+}
+
+single_node_cluster() {
+    local t
+    t=$(now)
+    new_world "s$SCENARIO" "$@" || return 1
+    node_create solo node1 || return 1
+    cluster_up solo || return 1
+    say "single-node cluster 'solo' up ($(elapsed "$t")s), impersonating the world's node1"
+}
+
+# ------------------------------------------------------------ scenario 1
+
+# One crash failover; appends its numbers to $E2E_WORK/timeline.jsonl.
+failover_run() {
+    local run=$1 watch kill pids p comm t_aws
+    say "--- run $run"
+    two_node_cluster crm || return 1
+    no_failures node1 || return 1
+    watch=$E2E_WORK/s1-watch-$run.log
+    "$PY" "$E2E_DIR/aws.py" watch --world "$WORLD" --endpoint "$E2E_MOTO" --out "$watch" \
+        --max-seconds 120 &
+    local watcher=$!
+    BG_PIDS+=("$watcher")
+    wait_file "$watch" 10 "the AWS poller" || return 1
+    pids=()
+    for p in $(node_pids node1); do
+        comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+        [[ $comm == corosync || $comm == pacemakerd ]] && pids+=("$p")
+    done
+    ((${#pids[@]} == 2)) || { fail "expected corosync + pacemakerd on node1, found pids: ${pids[*]}"; return 1; }
+    kill=$(now)
+    kill -9 "${pids[@]}"
+    say "SIGKILL node1's corosync + pacemakerd (pids ${pids[*]})"
+    t_aws=$(aws_wait_owner node2 60) || { kill "$watcher"; fail "AWS did not switch to node2 within 60 s: $t_aws"; return 1; }
+    say "AWS state on node2 $(elapsed "$kill" "$t_aws")s after the kill"
+    wait_for 30 "grp_app started on node2" group_on node2 node2 || { kill "$watcher"; return 1; }
+    sleep 0.3
+    kill "$watcher" 2>/dev/null
+    wait "$watcher" 2>/dev/null || true
+    aws_check node2 || return 1
+    holds_vip node2 || { fail "node2 does not hold the VIP"; return 1; }
+    no_failures node2 || return 1
+    nx node2 crm_mon -1 2>&1 | sed -n '/Node List/,$p' | indent
+    say "timeline (seconds after the kill; node2's corosync.log and pacemaker.log):"
+    "$SYSPY" "$E2E_DIR/timeline.py" run --kill "$kill" \
+        --corosync "$(node_dir node2)/var/log/corosync/corosync.log" \
+        --pacemaker "$(node_dir node2)/var/log/pacemaker/pacemaker.log" \
+        --watch "$watch" --node node2 --agents rsc_vip,rsc_eip,rsc_dns \
+        --json "$E2E_WORK/timeline.jsonl" || { fail "timeline incomplete"; return 1; }
+    cluster_down
+}
+
+scenario_1() {
+    local runs=${E2E_RUNS:-3} r
+    rm -f "$E2E_WORK/timeline.jsonl"
+    for ((r = 1; r <= runs; r++)); do
+        failover_run "$r" || return 1
+    done
+    say "failover timeline over $runs run(s) (kill -> every route, the EIP and the record on node2):"
+    "$SYSPY" "$E2E_DIR/timeline.py" median "$E2E_WORK/timeline.jsonl" | indent
+}
+
+# ------------------------------------------------------------ scenario 2
+
+scenario_2() {
+    local t t_aws
+    two_node_cluster pcs || return 1
+    no_failures node1 || return 1
+
+    t=$(now)
+    say "\$ pcs resource move grp_app node2"
+    nx node1 pcs resource move grp_app node2 2>&1 | nocolour | indent
+    t_aws=$(aws_wait_owner node2 60) || { fail "AWS did not switch to node2: $t_aws"; return 1; }
+    wait_for 30 "grp_app started on node2" group_on node1 node2 || return 1
+    say "moved to node2: AWS switched after $(elapsed "$t" "$t_aws")s, group started after $(elapsed "$t")s"
+    aws_check node2 || return 1
+    holds_vip node2 || { fail "node2 does not hold the VIP"; return 1; }
+    ! holds_vip node1 || { fail "node1 still holds the VIP after a graceful stop"; return 1; }
+    # pcs 0.11 removes its temporary constraint once the move is done.
+    if nx node1 cibadmin --query --scope constraints | grep -q 'cli-'; then
+        nx node1 cibadmin --query --scope constraints | indent
+        fail "pcs resource move left a constraint behind"
+        return 1
+    fi
+
+    t=$(now)
+    say "\$ crm resource move grp_app node1"
+    nx node1 crm resource move grp_app node1 2>&1 | nocolour | indent
+    t_aws=$(aws_wait_owner node1 60) || { fail "AWS did not switch back to node1: $t_aws"; return 1; }
+    wait_for 30 "grp_app started on node1" group_on node2 node1 || return 1
+    say "moved back to node1: AWS switched after $(elapsed "$t" "$t_aws")s, group started after $(elapsed "$t")s"
+    say "\$ crm resource clear grp_app"
+    nx node1 crm resource clear grp_app 2>&1 | nocolour | indent
+    aws_check node1 || return 1
+    holds_vip node1 || { fail "node1 does not hold the VIP"; return 1; }
+    ! holds_vip node2 || { fail "node2 still holds the VIP after a graceful stop"; return 1; }
+    sleep 2
+    group_on node2 node1 || { fail "grp_app left node1 after crm resource clear"; return 1; }
+    no_failures node1 || return 1
+}
+
+# ------------------------------------------------------------ scenario 3
+
+scenario_3() {
+    local zone t
+    two_node_cluster crm || return 1
+    zone=$(wj nodes.node1.az)
+    t=$(now)
+    say "EC2 reports $zone (node1's zone) impaired: POST /_proxy/zone-state?zone=$zone&state=impaired"
+    proxy POST "zone-state?zone=$zone&state=impaired" >/dev/null || return 1
+    # Up to one monitor interval (30 s) plus attrd's dampening (30 s).
+    wait_for 90 "#health-aws-az=red on node1" health_is node2 node1 red || return 1
+    say "#health-aws-az=red on node1 after $(elapsed "$t")s"
+    wait_for 30 "grp_app moved to node2" group_on node2 node2 || return 1
+    say "grp_app on node2 after $(elapsed "$t")s"
+    aws_check node2 || return 1
+    [[ $(where node2 rsc_az) == node1,node2 ]] || { fail "the az clone left the red node (allow-unhealthy-nodes)"; return 1; }
+    nx node2 crm_mon -1 2>&1 | sed -n '/Node List/,$p' | indent
+    wait_for 60 "#health-aws-az=green on node2" health_is node2 node2 green || return 1
+
+    t=$(now)
+    say "$zone available again: POST /_proxy/zone-state?zone=$zone&state=available"
+    proxy POST "zone-state?zone=$zone&state=available" >/dev/null || return 1
+    wait_for 90 "#health-aws-az=green on node1" health_is node2 node1 green || return 1
+    say "#health-aws-az=green on node1 after $(elapsed "$t")s"
+    group_on node2 node2 || { fail "grp_app should stay on node2 (stickiness)"; return 1; }
+    no_failures node2 || return 1
+}
+
+# ------------------------------------------------------------ scenario 4
+
+scenario_4() {
+    local vip=10.0.5.5 reason text t
+    t=$(now)
+    # --owner none: no route for the (bad) VIP anywhere; two tables for vip.crm's @RTB1@,@RTB2@.
+    new_world s4 --vip "$vip" --owner none --tables 2 --extra-tables-without-route 0 || return 1
+    node_create node1 node1 || return 1
+    node_create node2 node2 || return 1
+    cluster_up node1 node2 || return 1
+    say "cluster node1 + node2 up ($(elapsed "$t")s); loading crm-examples/vip.crm with ip=$vip (inside 10.0.0.0/16)"
+    load_crm node1 vip.crm || return 1
+    wait_for 30 "a failed start of rsc_vip" eval '[[ -n $(pcmk node1 failures | grep " rsc_vip_start_0 ") ]]' || return 1
+    sleep 3 # let the scheduler react to the failure (it must not try node2)
+    pcmk node1 failures | indent
+    local f
+    f=$(pcmk node1 failures)
+    [[ $(grep -c ' rsc_vip_start_0 ' <<<"$f") == 1 ]] || { fail "expected exactly one failed start (rc 6 must not be retried on the other node)"; return 1; }
+    grep -q ' rsc_vip_start_0 6 ' <<<"$f" || { fail "rsc_vip start did not fail with rc 6 (not configured)"; return 1; }
+    pcmk node1 stopped rsc_vip || { fail "rsc_vip is active somewhere"; return 1; }
+    pcmk node1 stopped rsc_app || { fail "rsc_app (after rsc_vip in the group) is active"; return 1; }
+    reason="ip=$vip lies inside the VPC's CIDR block 10.0.0.0/16"
+    text=$(nx node1 crm_mon -1 2>&1)
+    printf '%s\n' "$text" | sed -n '/Failed Resource Actions/,$p' | indent
+    grep -qF "$reason" <<<"$text" || { fail "crm_mon does not show the exit reason '$reason'"; return 1; }
+    holds_vip node1 && { fail "node1 holds the bad VIP"; return 1; }
+    holds_vip node2 && { fail "node2 holds the bad VIP"; return 1; }
+    local st
+    st=$(aws_state)
+    [[ $("$SYSPY" -c 'import json,sys; print(len(json.load(sys.stdin)["routes"]))' <<<"$st") == 0 ]] ||
+        { fail "a route for $vip/32 was created: $st"; return 1; }
+    say "rsc_vip: one start, rc 6, stopped on both nodes, no route created; crm_mon shows the reason"
+}
+
+# ------------------------------------------------------------ scenario 5
+
+# meta_check NODE AGENT OUTPUT: OUTPUT names the agent's shortdesc and
+# every parameter of its meta-data.
+meta_check() {
+    local agent=$1 out=$2 md missing
+    md=$(/usr/lib/ocf/resource.d/aws/"$agent" meta-data)
+    missing=$("$SYSPY" -c '
+import sys, xml.etree.ElementTree as ET
+md = ET.fromstring(sys.argv[1]); out = sys.argv[2]
+want = [md.findtext("shortdesc").strip()] + [p.get("name") for p in md.iter("parameter")]
+print(" ".join(repr(w) for w in want if w not in out))' "$md" "$out")
+    [[ -z $missing ]] || { fail "not shown: $missing"; return 1; }
+}
+
+# validate EXPECTED_RC DESCRIPTION ARGS...: crm_resource --validate
+validate() {
+    local want=$1 what=$2 out rc=0 got
+    shift 2
+    out=$(nx solo crm_resource --validate "$@" 2>&1) || rc=$?
+    got=$(sed -n 's/.*returned \([0-9]*\) .*/\1/p; s/.*Operation validate.* (\([0-9]*\))$/\1/p' <<<"$out" | head -n1)
+    printf '      %-58s crm_resource rc %s, agent rc %s\n' "$what" "$rc" "${got:-?}"
+    [[ $got == "$want" ]] || {
+        printf '%s\n' "$out" | indent
+        fail "crm_resource --validate $*: expected agent rc $want"
+        return 1
+    }
+    [[ -z ${VALIDATE_REASON:-} ]] || grep -qF "$VALIDATE_REASON" <<<"$out" || {
+        printf '%s\n' "$out" | indent
+        fail "no '$VALIDATE_REASON' in the output"
+        return 1
+    }
+}
+
+scenario_5() {
+    local a out
+    single_node_cluster --owner node1 --tables 2 || return 1
+    for a in vip eip dns az; do
+        out=$(nx solo crm ra info "ocf:aws:$a" 2>&1) || { printf '%s\n' "$out" | indent; fail "crm ra info ocf:aws:$a"; return 1; }
+        meta_check "$a" "$out" || { printf '%s\n' "$out" | head -n 20 | indent; return 1; }
+        out=$(nx solo pcs resource describe "ocf:aws:$a" 2>&1) || { printf '%s\n' "$out" | indent; fail "pcs resource describe ocf:aws:$a"; return 1; }
+        meta_check "$a" "$out" || { printf '%s\n' "$out" | head -n 20 | indent; return 1; }
+        say "ocf:aws:$a: crm ra info and pcs resource describe show its meta-data"
+    done
+    nx solo crm ra info ocf:aws:vip 2>&1 | head -n 12 | indent
+    # Nothing but our four agents in the provider directory.
+    out=$(nx solo crm ra list ocf aws 2>&1)
+    say "crm ra list ocf aws: $(tr -s ' \n' ' ' <<<"$out")"
+    [[ $(tr -s ' \n' '\n' <<<"$out" | grep -c .) == 4 ]] || { fail "expected exactly the 4 agents"; return 1; }
+
+    say "crm_resource --validate --class ocf --provider aws --agent ... --option ...:"
+    local V=(--class ocf --provider aws)
+    validate 0 "vip ip=192.168.100.10" "${V[@]}" --agent vip --option ip=192.168.100.10 || return 1
+    VALIDATE_REASON="ip" validate 6 "vip ip=192.168.100.300" "${V[@]}" --agent vip --option ip=192.168.100.300 || return 1
+    validate 6 "vip without ip (required)" "${V[@]}" --agent vip || return 1
+    VALIDATE_REASON="lies inside the VPC's CIDR block" \
+        validate 6 "vip ip=10.0.5.5, depth 10 (inside the VPC)" "${V[@]}" --agent vip --option ip=10.0.5.5 --validate=10 || return 1
+    validate 0 "vip ip=192.168.100.10, depth 10" "${V[@]}" --agent vip --option ip=192.168.100.10 --validate=10 || return 1
+    validate 6 "vip api_failure=explode" "${V[@]}" --agent vip --option ip=192.168.100.10 --option api_failure=explode || return 1
+    validate 0 "eip allocation_id=<the world's>" "${V[@]}" --agent eip --option "allocation_id=$(wj eip.allocation_id)" || return 1
+    validate 6 "eip without allocation_id or elastic_ip" "${V[@]}" --agent eip || return 1
+    validate 0 "dns hosted_zone_id=... name=..." "${V[@]}" --agent dns --option "hosted_zone_id=$(wj zone.id)" --option "name=$(wj zone.record)" || return 1
+    validate 6 "dns name='bad name!'" "${V[@]}" --agent dns --option "hosted_zone_id=$(wj zone.id)" --option "name=bad name!" || return 1
+    validate 0 "az (no parameters)" "${V[@]}" --agent az || return 1
+    validate 6 "az dampen=soon" "${V[@]}" --agent az --option dampen=soon || return 1
+}
+
+# ------------------------------------------------------------ scenario 6
+
+scenario_6() {
+    local a opts out rc
+    single_node_cluster --owner node2 --tables 2 || return 1
+    declare -A O=(
+        [vip]="-o ip=$(wj vip)"
+        [eip]="-o allocation_id=$(wj eip.allocation_id)"
+        [dns]="-o hosted_zone_id=$(wj zone.id) -o name=$(wj zone.record)"
+        [az]=""
+    )
+    local failed=0
+    for a in vip eip dns az; do
+        read -ra opts <<<"${O[$a]}"
+        rc=0
+        out=$(nx solo ocf-tester -n "test_$a" "${opts[@]}" "/usr/lib/ocf/resource.d/aws/$a" 2>&1) || rc=$?
+        if ((rc == 0)); then
+            say "ocf-tester -n test_$a ${O[$a]} /usr/lib/ocf/resource.d/aws/$a: $(tail -n1 <<<"$out")"
+        else
+            say "ocf-tester -n test_$a ${O[$a]} /usr/lib/ocf/resource.d/aws/$a: rc $rc"
+            printf '%s\n' "$out" | indent
+            failed=1
+        fi
+    done
+    ((failed == 0)) || { fail "ocf-tester failed"; return 1; }
+}
+
+# ------------------------------------------------------------ scenario 7
+
+all_stopped() { # VIEW_NODE RSC...
+    local n=$1 r
+    shift
+    for r in "$@"; do
+        pcmk "$n" stopped "$r" || return 1
+    done
+}
+
+examples_started() {
+    pcmk solo all-on solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az
+}
+
+scenario_7() {
+    local f t
+    single_node_cluster --owner node2 --tables 2 || return 1
+    for tool in crm pcs; do
+        t=$(now)
+        for f in vip eip dns az; do
+            if [[ $tool == crm ]]; then
+                load_crm solo "$f.crm" || return 1
+            else
+                load_pcs solo "$f.pcs" || return 1
+            fi
+        done
+        wait_for 60 "every example resource started" examples_started || return 1
+        say "crm-examples/{vip,eip,dns,az}.$tool loaded, every resource started ($(elapsed "$t")s)"
+        aws_check node1 || return 1
+        holds_vip solo || { fail "solo does not hold the VIP"; return 1; }
+        no_failures solo || return 1
+        [[ $(nx solo attrd_updater --query --name '#health-aws-az' 2>&1) == *'value="green"'* ]] ||
+            { fail "az did not publish #health-aws-az=green"; return 1; }
+        # Remove the resources (Pacemaker stops them) before the next variant.
+        t=$(now)
+        nx solo cibadmin --replace --scope resources --xml-text '<resources/>' || return 1
+        nx solo cibadmin --replace --scope constraints --xml-text '<constraints/>' || return 1
+        wait_for 60 "every resource stopped" all_stopped solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az || return 1
+        ! holds_vip solo || { fail "the VIP is still on solo after stop"; return 1; }
+        say "resources removed and stopped ($(elapsed "$t")s)"
+        nx solo crm_resource --cleanup >/dev/null 2>&1 || true
+    done
+}
