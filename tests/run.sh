@@ -65,7 +65,11 @@ stage "test world self-check (tests/world/selfcheck.py)"
 "$venv/bin/python" tests/world/selfcheck.py
 
 stage "cargo test"
-cargo test
+test_log=$(mktemp)
+cargo test 2>&1 | tee "$test_log"
+# One closing line over all test binaries, for humans and CI alike.
+summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } } END { printf "%d passed, %d failed", p, f }' "$test_log")
+rm -f "$test_log"
 
 # The tests run the agents through their own symlinks; this checks that the
 # layout packaging ships (ocf/install.sh) works too, in under a second.
@@ -79,3 +83,6 @@ done
 bash ocf/install.sh --root "$layout" --uninstall
 leftover=$(find "$layout"/usr -type f -o -type l)
 [[ -z $leftover ]] || { echo "uninstall left: $leftover" >&2; exit 1; }
+
+echo
+echo "tests: $summary"

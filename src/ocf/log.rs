@@ -10,6 +10,9 @@ use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::io::Write;
 use std::sync::Mutex;
 
+/// Log target of the final exit reason (see [`Logger::log`]).
+pub const REASON_TARGET: &str = "ocf_aws::reason";
+
 type Syslog = syslog::Logger<syslog::LoggerBackend, syslog::Formatter3164>;
 
 struct Logger {
@@ -34,9 +37,13 @@ impl Log for Logger {
             Level::Info => "INFO",
             Level::Debug | Level::Trace => "DEBUG",
         };
-        // One write per line so concurrent agents' lines do not interleave.
-        let line = format!("{}: {level}: {msg}\n", self.tag);
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        // The exit reason is already on stderr (Pacemaker logs it): only
+        // syslog gets it as a log line, so each failure is one line there.
+        if r.target() != REASON_TARGET {
+            // One write per line so concurrent agents' lines do not interleave.
+            let line = format!("{}: {level}: {msg}\n", self.tag);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
         if let Some(s) = &self.syslog {
             if let Ok(mut s) = s.lock() {
                 let m = format!("{level}: {msg}");

@@ -212,7 +212,7 @@ fn exit_with(env: &OcfEnv, result: OcfResult<Rc>) -> i32 {
             // "Not running" is an answer, not an error: the reason line alone
             // says why. Errors are logged too, so they reach syslog.
             if e.rc != Rc::NotRunning {
-                ::log::error!("{}", e.reason);
+                ::log::error!(target: log::REASON_TARGET, "{}", e.reason);
             }
             // Exactly one reason line, last on stderr: crm_mon shows the last.
             let line = format!("{}{}\n", env.exit_reason_prefix, e.reason);

@@ -5,6 +5,7 @@
     pcmk.py where RSC        nodes where RSC is started (comma-separated, may be empty)
     pcmk.py stopped RSC      exit 0 when RSC is active nowhere
     pcmk.py all-on NODE RSC...  exit 0 when every RSC is started on NODE (and only there)
+    pcmk.py idle             exit 0 when no resource is active anywhere
     pcmk.py failures         one line per failed action: node op_key exitcode exitreason
     pcmk.py dc               the DC's name
 
@@ -37,6 +38,8 @@ def main():
         active = [r for r in root.iter("resource")
                   if r.get("id") == args[0] and r.get("active") == "true"]
         sys.exit(0 if not active else 1)
+    if cmd == "idle":
+        sys.exit(1 if any(r.get("active") == "true" for r in root.iter("resource")) else 0)
     if cmd == "all-on":
         for rsc in args[1:]:
             nodes = set()

@@ -25,7 +25,7 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
-ALL_SCENARIOS=(1 2 3 4 5 6 7 9)
+ALL_SCENARIOS=(1 2 3 4 5 6 7)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
@@ -85,7 +85,6 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/lib.sh"
 # shellcheck source=tests/e2e/scenarios.sh
 . "$E2E_DIR/scenarios.sh"
-[[ -f /tmp/e2edev/peek.sh ]] && . /tmp/e2edev/peek.sh
 
 cleanup() {
     trap - EXIT INT TERM

@@ -50,6 +50,12 @@ no_failures() { # VIEW_NODE: no failed action in crm_mon
     }
 }
 
+jfield() { # KEY: a top-level field of the JSON on stdin (objects as JSON)
+    "$SYSPY" -c 'import json, sys
+v = json.load(sys.stdin)[sys.argv[1]]
+print(v if isinstance(v, str) else json.dumps(v))' "$1"
+}
+
 # What a failing scenario leaves for the reader: each live node's view.
 diag() {
     local n
@@ -118,9 +124,12 @@ failover_run() {
         [[ $comm == corosync || $comm == pacemakerd ]] && pids+=("$p")
     done
     ((${#pids[@]} == 2)) || { fail "expected corosync + pacemakerd on node1, found pids: ${pids[*]}"; return 1; }
+    local dc
+    dc=$(pcmk node2 dc)
+    [[ $dc == node1 ]] || { fail "node1 should be the DC (cluster_up makes it so), is: $dc"; return 1; }
     kill=$(now)
     kill -9 "${pids[@]}"
-    say "SIGKILL node1's corosync + pacemakerd (pids ${pids[*]})"
+    say "SIGKILL node1's corosync + pacemakerd (pids ${pids[*]}; node1 is the DC)"
     t_aws=$(aws_wait_owner node2 60) || { kill "$watcher"; fail "AWS did not switch to node2 within 60 s: $t_aws"; return 1; }
     say "AWS state on node2 $(elapsed "$kill" "$t_aws")s after the kill"
     wait_for 30 "grp_app started on node2" group_on node2 node2 || { kill "$watcher"; return 1; }
@@ -246,7 +255,7 @@ scenario_4() {
     holds_vip node2 && { fail "node2 holds the bad VIP"; return 1; }
     local st
     st=$(aws_state)
-    [[ $("$SYSPY" -c 'import json,sys; print(len(json.load(sys.stdin)["routes"]))' <<<"$st") == 0 ]] ||
+    [[ $(jfield routes <<<"$st") == "{}" ]] ||
         { fail "a route for $vip/32 was created: $st"; return 1; }
     say "rsc_vip: one start, rc 6, stopped on both nodes, no route created; crm_mon shows the reason"
 }
@@ -321,7 +330,8 @@ scenario_5() {
 # ------------------------------------------------------------ scenario 6
 
 scenario_6() {
-    local a opts out rc
+    local a opts out rc stats
+    # Routes seeded towards node2: the vip start must really switch them.
     single_node_cluster --owner node2 --tables 2 || return 1
     declare -A O=(
         [vip]="-o ip=$(wj vip)"
@@ -329,20 +339,33 @@ scenario_6() {
         [dns]="-o hosted_zone_id=$(wj zone.id) -o name=$(wj zone.record)"
         [az]=""
     )
-    local failed=0
+    # The calls each agent's start/stop must have made through the API
+    # endpoint (the fault proxy counts them): proof that ocf-tester's
+    # sequences ran against the emulator, not just a local check.
+    declare -A WANT=(
+        [vip]="ReplaceRoute DescribeRouteTables"
+        [eip]="AssociateAddress DisassociateAddress"
+        [dns]="ChangeResourceRecordSets ListResourceRecordSets"
+        [az]="DescribeAvailabilityZones"
+    )
+    local failed=0 w
     for a in vip eip dns az; do
         read -ra opts <<<"${O[$a]}"
+        proxy POST reset >/dev/null || return 1
         rc=0
         out=$(nx solo ocf-tester -n "test_$a" "${opts[@]}" "/usr/lib/ocf/resource.d/aws/$a" 2>&1) || rc=$?
-        if ((rc == 0)); then
-            say "ocf-tester -n test_$a ${O[$a]} /usr/lib/ocf/resource.d/aws/$a: $(tail -n1 <<<"$out")"
-        else
-            say "ocf-tester -n test_$a ${O[$a]} /usr/lib/ocf/resource.d/aws/$a: rc $rc"
-            printf '%s\n' "$out" | indent
+        stats=$(proxy GET stats | "$SYSPY" -c 'import json, sys; print(" ".join(f"{k}={v}" for k, v in sorted(json.load(sys.stdin)["by_action"].items())))')
+        say "ocf-tester -n test_$a ${O[$a]} /usr/lib/ocf/resource.d/aws/$a: rc $rc, $(tail -n1 <<<"$out")"
+        printf '      API calls: %s\n' "$stats"
+        if ((rc != 0)) || [[ $out != *"passed all tests"* ]]; then
+            printf '%s\n' "$out" | grep -v '^ *<' | indent
             failed=1
         fi
+        for w in ${WANT[$a]}; do
+            [[ " $stats" == *" $w="* ]] || { say "FAIL: ocf-tester's run of $a made no $w call"; failed=1; }
+        done
     done
-    ((failed == 0)) || { fail "ocf-tester failed"; return 1; }
+    ((failed == 0)) || { fail "ocf-tester"; return 1; }
 }
 
 # ------------------------------------------------------------ scenario 7
@@ -360,7 +383,7 @@ examples_started() {
 }
 
 scenario_7() {
-    local f t
+    local f t st
     single_node_cluster --owner node2 --tables 2 || return 1
     for tool in crm pcs; do
         t=$(now)
@@ -382,8 +405,13 @@ scenario_7() {
         t=$(now)
         nx solo cibadmin --replace --scope resources --xml-text '<resources/>' || return 1
         nx solo cibadmin --replace --scope constraints --xml-text '<constraints/>' || return 1
-        wait_for 60 "every resource stopped" all_stopped solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az || return 1
+        wait_for 60 "every resource stopped" pcmk solo idle || return 1
         ! holds_vip solo || { fail "the VIP is still on solo after stop"; return 1; }
+        # eip's stop disassociates the address (dns's leaves the record by
+        # default, vip's leaves the routes: only the local address goes).
+        st=$(aws_state)
+        [[ $(jfield eip_owner <<<"$st") == none ]] ||
+            { fail "after stop, the EIP is still associated: $st"; return 1; }
         say "resources removed and stopped ($(elapsed "$t")s)"
         nx solo crm_resource --cleanup >/dev/null 2>&1 || true
     done

@@ -12,6 +12,9 @@ Markers (all from NODE, the survivor, except the kill):
   kill             the harness SIGKILLs the other node's corosync + pacemakerd
   membership       corosync: "A new membership (...) was formed. Members left"
   node lost        pacemaker-controld: "Node X state is now lost"
+  DC               pacemaker-controld: "State transition ... -> S_INTEGRATION"
+                   (the survivor won the DC election: the harness makes the
+                   crashed node1 the DC, the worst case)
   <rsc> start      pacemaker-execd: "executing - rsc:<rsc> action:start"
   <rsc> done       pacemaker-execd: "<rsc> start (...) exited with status N
                    (execution time Nms)"
@@ -56,6 +59,8 @@ def cmd_run(a):
     m["membership"] = t
     t, _ = first(a.pacemaker, r"pacemaker-controld.*Node \S+ state is now lost", kill - 0.001)
     m["node_lost"] = t
+    t, _ = first(a.pacemaker, r"pacemaker-controld.*State transition \S+ -> S_INTEGRATION", kill)
+    m["dc"] = t
     agent_ms = 0
     starts = {}
     for rsc in a.agents.split(","):
@@ -89,7 +94,8 @@ def cmd_run(a):
     names = a.agents.split(",")
     rows = [("kill (SIGKILL corosync + pacemakerd)", 0.0),
             ("membership loss (corosync)", rel(m["membership"])),
-            ("node lost (pacemaker-controld)", rel(m["node_lost"]))]
+            ("node lost (pacemaker-controld)", rel(m["node_lost"])),
+            ("survivor is DC (election won, S_INTEGRATION)", rel(m["dc"]))]
     for rsc in names:
         rows.append((f"{rsc} start begins (pacemaker-execd)", rel(m[f"{rsc}_start"])))
         rows.append((f"{rsc} start done, {m.get(f'{rsc}_ms')} ms, rc {m.get(f'{rsc}_rc')}",
@@ -101,6 +107,7 @@ def cmd_run(a):
         "total_s": rel(aws),
         "detect_s": rel(m["membership"]),
         "pacemaker_lost_s": rel(m["node_lost"]),
+        "dc_s": rel(m["dc"]),
         "first_start_s": rel(starts.get(names[0])),
         "agents_s": round(agent_ms / 1000.0, 3),
         "pacemaker_between_s": None,
