@@ -536,9 +536,11 @@ fn secrets_never_leak() {
         ("AWS_SECRET_ACCESS_KEY", SECRET),
         ("AWS_SESSION_TOKEN", TOKEN),
         ("HA_debug", "1"),
+        ("HA_LOGFACILITY", "daemon"),
         ("RUST_BACKTRACE", "full"),
         ("OCF_RESKEY_CRM_meta_timeout", "4000"),
     ];
+    let syslog = capture_syslog();
     let mut seen = String::new();
     for agent in AGENTS {
         let r = Rsc::new(agent);
@@ -560,6 +562,14 @@ fn secrets_never_leak() {
             }
         }
     }
+    let mut buf = [0u8; 65536];
+    let mut syslog_lines = 0;
+    while let Ok(n) = syslog.recv(&mut buf) {
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        seen.push('\n');
+        syslog_lines += 1;
+    }
+    assert!(syslog_lines > 0, "the agents logged to syslog");
     assert!(seen.contains("DEBUG"), "debug logging was on");
     for s in [
         KEY,
@@ -572,6 +582,63 @@ fn secrets_never_leak() {
         assert!(!seen.contains(s), "{s} appeared in agent output");
     }
     assert!(!seen.contains("stack backtrace"), "no stack traces");
+}
+
+/// Receive what the agents send to syslog: a datagram socket standing in for
+/// /dev/log (bind-mounted over it, or at /var/run/syslog on a tmpfs /run when
+/// there is no /dev/log), in this test process's private mount namespace.
+fn capture_syslog() -> std::os::unix::net::UnixDatagram {
+    use std::ffi::CString;
+    let dir = tmpdir("syslog");
+    let path = dir.join("log");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let c = |p: &str| CString::new(p).unwrap();
+    let src = c(path.to_str().unwrap());
+    // SAFETY: mount(2) with valid C strings, in the private mount namespace
+    // of this test process (common::isolate).
+    unsafe {
+        if std::path::Path::new("/dev/log").exists() {
+            let rc = libc::mount(
+                src.as_ptr(),
+                c("/dev/log").as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            );
+            assert_eq!(
+                rc,
+                0,
+                "bind over /dev/log: {}",
+                std::io::Error::last_os_error()
+            );
+        } else {
+            let t = c("tmpfs");
+            let rc = libc::mount(
+                t.as_ptr(),
+                c("/run").as_ptr(),
+                t.as_ptr(),
+                0,
+                std::ptr::null(),
+            );
+            assert_eq!(rc, 0, "tmpfs on /run: {}", std::io::Error::last_os_error());
+            std::fs::write("/run/syslog", b"").unwrap();
+            let rc = libc::mount(
+                src.as_ptr(),
+                c("/run/syslog").as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            );
+            assert_eq!(
+                rc,
+                0,
+                "bind at /run/syslog: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+    sock
 }
 
 fn main() {

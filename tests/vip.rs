@@ -516,6 +516,17 @@ fn dispatch_and_protocol() {
         .output()
         .unwrap();
     assert_eq!(c.status.code(), Some(2));
+    // RUST_BACKTRACE changes nothing: same code, same single reason.
+    let plain = w.agent("node1", "vip", "start", &[("ip", "10.0.0.5")]);
+    let traced = w.agent_env(
+        "node1",
+        "vip",
+        "start",
+        &[("ip", "10.0.0.5")],
+        &[("RUST_BACKTRACE", "full")],
+    );
+    assert_eq!((plain.rc, plain.reasons()), (traced.rc, traced.reasons()));
+    assert!(!traced.stderr.contains("backtrace"), "{}", traced.stderr);
     // A custom exit reason prefix is honoured.
     let r = w.agent_env(
         "node1",

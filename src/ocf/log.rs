@@ -82,7 +82,21 @@ pub fn init(agent: &str, instance: Option<&str>, debug: bool, facility: Option<&
             pid: std::process::id(),
         })
         .ok()
-        .map(Mutex::new)
+        .map(|l| {
+            // A stuck or slow syslog daemon must never block an action (a
+            // stop that hangs on logging gets the node fenced): a full
+            // socket drops the message instead.
+            match &l.backend {
+                syslog::LoggerBackend::Unix(s) => {
+                    let _ = s.set_nonblocking(true);
+                }
+                syslog::LoggerBackend::UnixStream(w) => {
+                    let _ = w.get_ref().set_nonblocking(true);
+                }
+                _ => {}
+            }
+            Mutex::new(l)
+        })
     });
     let level = if debug {
         LevelFilter::Debug

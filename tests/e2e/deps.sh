@@ -48,5 +48,5 @@ e2e_deps() {
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     set -euo pipefail
     e2e_deps
-    echo "e2e deps: ok (corosync $(corosync -v | sed -n 's/.*version .\([0-9.]*\).*/\1/p'), pacemaker $(pacemakerd --version | awk 'NR == 1 { print $2 }'), pcs $(pcs --version), crmsh $(crm --version | awk '{ print $2 }'))"
+    echo "e2e deps: ok ($(dpkg-query -W -f '${Package} ${Version}, ' corosync pacemaker crmsh pcs resource-agents 2>/dev/null | sed 's/, $//'))"
 fi

@@ -147,13 +147,14 @@ node_create() {
     rm -rf "$dir"
     for d in etc/corosync/uidgid.d etc/default var/lib/corosync var/log/corosync \
         var/lib/pacemaker/cib var/lib/pacemaker/pengine var/lib/pacemaker/blackbox \
-        var/lib/pacemaker/cores var/log/pacemaker/bundles tmp; do
+        var/lib/pacemaker/cores var/log/pacemaker/bundles var/log/crmsh var/log/pcsd root tmp; do
         mkdir -p "$dir/$d"
     done
     chown -R hacluster:haclient "$dir/var/lib/pacemaker" "$dir/var/log/pacemaker"
     chmod 0750 "$dir"/var/lib/pacemaker/*
     chmod 0770 "$dir/var/log/pacemaker"
     chmod 1777 "$dir/tmp"
+    chmod 0700 "$dir/root"
     # What a node's /etc/default/pacemaker holds in production on a cluster
     # that reaches AWS through a VPC endpoint: the daemons (and so every
     # agent) inherit it. No credentials: the instance role via IMDS.
@@ -320,7 +321,7 @@ EOF
     # also costs a DC election, the worst case, every time.
     pcmk_start "${nodes[0]}"
     if ((${#nodes[@]} > 1)); then
-        wait_for 30 "${nodes[0]} to become the DC" eval '[[ $(pcmk "${nodes[0]}" dc) == "${nodes[0]}" ]]' || return 1
+        wait_for 30 "${nodes[0]} to become the DC" is_dc "${nodes[0]}" || return 1
     fi
     for n in "${nodes[@]:1}"; do
         pcmk_start "$n"
@@ -340,6 +341,8 @@ pcmk_start() {
         </dev/null >"$dir/pacemakerd.out" 2>&1 &
     disown "$!"
 }
+
+is_dc() { [[ $(pcmk "$1" dc) == "$1" ]]; }
 
 node_ip() { # NODE: its eth0 address
     nsenter -t "${NODE_PID[$1]}" -n -- ip -4 -o addr show dev eth0 | awk '{ sub(/\/.*/, "", $4); print $4; exit }'

@@ -12,8 +12,8 @@
 #     DIR/etc/corosync        -> /etc/corosync
 #     DIR/var/lib/corosync    -> /var/lib/corosync
 #     DIR/var/lib/pacemaker   -> /var/lib/pacemaker   (cib/, pengine/, cores/, blackbox/)
-#     DIR/var/log/corosync    -> /var/log/corosync
-#     DIR/var/log/pacemaker   -> /var/log/pacemaker
+#     DIR/var/log             -> /var/log     (corosync/, pacemaker/, crmsh/, ...)
+#     DIR/root                -> /root        (crmsh's and pcs's caches)
 #     DIR/tmp                 -> /tmp
 #     DIR/etc/default/pacemaker, DIR/etc/hosts, DIR/etc/resolv.conf (files)
 # and /run and /dev/shm get fresh tmpfs instances (libqb keeps its IPC ring
@@ -31,11 +31,11 @@ mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
 # one pins a network namespace); drop them before /run is replaced.
 if [[ -d /run/netns ]]; then
     for m in /run/netns/*; do
-        [[ -e $m ]] && umount -l "$m" 2>/dev/null || true
+        if [[ -e $m ]]; then umount -l "$m" 2>/dev/null || true; fi
     done
 fi
 
-for d in etc/corosync var/lib/corosync var/lib/pacemaker var/log/corosync var/log/pacemaker tmp; do
+for d in etc/corosync var/lib/corosync var/lib/pacemaker var/log root tmp; do
     mount --bind "$dir/$d" "/$d"
 done
 for f in etc/default/pacemaker etc/hosts etc/resolv.conf; do
@@ -43,6 +43,9 @@ for f in etc/default/pacemaker etc/hosts etc/resolv.conf; do
 done
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+# Pacemaker (and our agents, HA_LOGFACILITY=daemon) also log to syslog: never
+# into the host's.
+if [[ -e /dev/log ]]; then mount --bind /dev/null /dev/log; fi
 # What the packages' tmpfiles.d would create at boot.
 mkdir -p /run/resource-agents /run/crm /run/lock
 chown hacluster:haclient /run/crm

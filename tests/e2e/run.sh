@@ -104,7 +104,9 @@ mkdir -p "$E2E_WORK/usr-upper" "$E2E_WORK/usr-work"
 mount -t overlay overlay \
     -o "lowerdir=/usr,upperdir=$E2E_WORK/usr-upper,workdir=$E2E_WORK/usr-work" /usr
 bash "$E2E_ROOT/ocf/install.sh" "$E2E_BIN" >/dev/null
-say "installed: $(ls -l /usr/lib/ocf/resource.d/aws | awk 'NR > 1 { printf "%s%s -> %s", s, $9, $11; s = ", " }')"
+links=()
+for l in /usr/lib/ocf/resource.d/aws/*; do links+=("${l##*/} -> $(readlink "$l")"); done
+say "installed by ocf/install.sh: /usr/lib/ocf/lib/aws/ocf-aws; /usr/lib/ocf/resource.d/aws/{$(IFS=,; echo "${links[*]}")}"
 
 aws_up || { echo "e2e: could not start the emulated AWS"; exit 1; }
 say "emulated AWS: moto $E2E_MOTO, API endpoint $E2E_API (fault_proxy), resolver $E2E_RESOLVER_IP:53"

@@ -3,6 +3,7 @@
 # own world (a fresh VPC in the shared moto) and cluster, and returns non-zero
 # on the first failed check; run.sh kills whatever it left behind.
 
+# shellcheck disable=SC2034 # used by run.sh
 declare -A SCENARIO_TITLE=(
     [1]="crash failover: vip+eip+dns group (group.crm) survives SIGKILL of node1's corosync+pacemakerd"
     [2]="graceful move and back (group.pcs; pcs resource move, crm resource move)"
@@ -33,6 +34,12 @@ holds_vip() { # NODE: the VIP is on NODE's eth0
 
 group_on() { # VIEW_NODE NODE: every member of grp_app started on NODE
     pcmk "$1" all-on "$2" "${GROUP[@]}"
+}
+
+az_on_both() { [[ $(where node1 rsc_az) == node1,node2 ]]; }
+
+failed_start() { # VIEW_NODE RSC: crm_mon lists a failed start of RSC
+    pcmk "$1" failures | grep -q " ${2}_start_0 "
 }
 
 health() { # VIEW_NODE NODE: #health-aws-az of NODE as written in the CIB
@@ -89,7 +96,7 @@ two_node_cluster() {
     fi
     wait_for 60 "grp_app started on node1" group_on node1 node1 || return 1
     nx node1 crm_standby --node node2 --update off || return 1
-    wait_for 30 "rsc_az clone on both nodes" eval '[[ $(where node1 rsc_az) == node1,node2 ]]' || return 1
+    wait_for 30 "rsc_az clone on both nodes" az_on_both || return 1
     aws_check node1 || return 1
     holds_vip node1 || { fail "node1 does not hold the VIP on eth0"; return 1; }
     say "configured with crm-examples/group.$tool: grp_app on node1, cl_az on both ($(elapsed "$t")s)"
@@ -146,6 +153,9 @@ failover_run() {
         --pacemaker "$(node_dir node2)/var/log/pacemaker/pacemaker.log" \
         --watch "$watch" --node node2 --agents rsc_vip,rsc_eip,rsc_dns \
         --json "$E2E_WORK/timeline.jsonl" || { fail "timeline incomplete"; return 1; }
+    # Keep the survivor's logs of every run (the node directories are reused).
+    cp "$(node_dir node2)/var/log/pacemaker/pacemaker.log" "$E2E_WORK/s1-run$run-node2-pacemaker.log"
+    cp "$(node_dir node2)/var/log/corosync/corosync.log" "$E2E_WORK/s1-run$run-node2-corosync.log"
     cluster_down
 }
 
@@ -214,7 +224,10 @@ scenario_3() {
     say "grp_app on node2 after $(elapsed "$t")s"
     aws_check node2 || return 1
     [[ $(where node2 rsc_az) == node1,node2 ]] || { fail "the az clone left the red node (allow-unhealthy-nodes)"; return 1; }
-    nx node2 crm_mon -1 2>&1 | sed -n '/Node List/,$p' | indent
+    local mon
+    mon=$(nx node2 crm_mon -1 2>&1)
+    sed -n '/Node List/,$p' <<<"$mon" | indent
+    grep -q 'node1: online (health is RED)' <<<"$mon" || { fail "crm_mon does not show node1's health as RED"; return 1; }
     wait_for 60 "#health-aws-az=green on node2" health_is node2 node2 green || return 1
 
     t=$(now)
@@ -238,7 +251,7 @@ scenario_4() {
     cluster_up node1 node2 || return 1
     say "cluster node1 + node2 up ($(elapsed "$t")s); loading crm-examples/vip.crm with ip=$vip (inside 10.0.0.0/16)"
     load_crm node1 vip.crm || return 1
-    wait_for 30 "a failed start of rsc_vip" eval '[[ -n $(pcmk node1 failures | grep " rsc_vip_start_0 ") ]]' || return 1
+    wait_for 30 "a failed start of rsc_vip" failed_start node1 rsc_vip || return 1
     sleep 3 # let the scheduler react to the failure (it must not try node2)
     pcmk node1 failures | indent
     local f
@@ -382,9 +395,34 @@ examples_started() {
     pcmk solo all-on solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az
 }
 
+# What the agents inherit under Pacemaker: pacemaker-execd's environment,
+# which must be the clean one the harness gave pacemakerd (PATH plus
+# /etc/default/pacemaker), with no HOME and no AWS credentials: they come
+# from the instance role, through the node's IMDS.
+check_agent_environment() {
+    local n=$1 p execd="" env bad imds
+    for p in $(node_pids "$n"); do
+        [[ $(cat "/proc/$p/comm" 2>/dev/null) == pacemaker-execd ]] && execd=$p
+    done
+    [[ -n $execd ]] || { fail "no pacemaker-execd on $n"; return 1; }
+    env=$(tr '\0' '\n' <"/proc/$execd/environ" | sort)
+    say "pacemaker-execd's environment on $n (what every agent inherits): $(tr '\n' ' ' <<<"$env")"
+    bad=$(grep -E '^(HOME|USER|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_PROFILE|AWS_REGION|AWS_DEFAULT_REGION|AWS_EC2_METADATA_SERVICE_ENDPOINT)=' <<<"$env") || true
+    [[ -z $bad ]] || { fail "leaked into the agents' environment: $bad"; return 1; }
+    grep -qx "AWS_ENDPOINT_URL=$E2E_API" <<<"$env" || { fail "AWS_ENDPOINT_URL from /etc/default/pacemaker missing"; return 1; }
+    return 0
+}
+
+imds_role_used() { # NODE: the agents fetched the instance role's credentials
+    local stats
+    stats=$(nx "$1" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://169.254.169.254/_emulator/stats", timeout=5).read().decode())') || return 1
+    grep -q 'iam/security-credentials/ha-cluster-node' <<<"$stats"
+}
+
 scenario_7() {
     local f t st
     single_node_cluster --owner node2 --tables 2 || return 1
+    check_agent_environment solo || return 1
     for tool in crm pcs; do
         t=$(now)
         for f in vip eip dns az; do
@@ -396,9 +434,18 @@ scenario_7() {
         done
         wait_for 60 "every example resource started" examples_started || return 1
         say "crm-examples/{vip,eip,dns,az}.$tool loaded, every resource started ($(elapsed "$t")s)"
+        # The deep monitors reach the CIB as op instance attributes, where
+        # Pacemaker takes OCF_CHECK_LEVEL from.
+        local cib depth
+        cib=$(nx solo cibadmin --query --scope resources) || return 1
+        for depth in rsc_vip:10 rsc_dns:20; do
+            [[ $(xmllint --xpath "count(//primitive[@id='${depth%:*}']/operations/op[@name='monitor']/instance_attributes/nvpair[@name='OCF_CHECK_LEVEL'][@value='${depth#*:}'])" - <<<"$cib") == 1 ]] ||
+                { fail "$tool: ${depth%:*} has no monitor with OCF_CHECK_LEVEL=${depth#*:} in the CIB"; return 1; }
+        done
         aws_check node1 || return 1
         holds_vip solo || { fail "solo does not hold the VIP"; return 1; }
         no_failures solo || return 1
+        imds_role_used solo || { fail "no agent fetched the instance role's credentials from IMDS"; return 1; }
         [[ $(nx solo attrd_updater --query --name '#health-aws-az' 2>&1) == *'value="green"'* ]] ||
             { fail "az did not publish #health-aws-az=green"; return 1; }
         # Remove the resources (Pacemaker stops them) before the next variant.
