@@ -257,12 +257,8 @@ impl Az {
     }
 
     fn record(&self, ctx: &Ctx, zone: &str, colour: &str) {
-        if let Err(e) = self.state(ctx).write(&[("zone", zone), ("colour", colour)]) {
-            log::warn!(
-                "cannot record state in {}: {e}",
-                self.state(ctx).path().display()
-            );
-        }
+        self.state(ctx)
+            .record(&[("zone", zone), ("colour", colour)]);
     }
 }
 
@@ -306,9 +302,7 @@ impl Agent for Az {
         if let Err(e) = attrd(&["-n", &c.attribute, "-D"]) {
             log::warn!("could not delete {}: {}", c.attribute, e.reason);
         }
-        if let Err(e) = self.state(ctx).remove() {
-            log::warn!("cannot remove {}: {e}", self.state(ctx).path().display());
-        }
+        self.state(ctx).forget();
         Ok(())
     }
 

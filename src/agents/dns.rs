@@ -348,15 +348,8 @@ impl Agent for Dns {
                 route53::wait_insync(&s, &change)?;
             }
         }
-        if let Err(e) = self
-            .state(ctx)
-            .write(&[("ip", &ip), ("started", &now_s().to_string())])
-        {
-            log::warn!(
-                "cannot record state in {}: {e}",
-                self.state(ctx).path().display()
-            );
-        }
+        self.state(ctx)
+            .record(&[("ip", &ip), ("started", &now_s().to_string())]);
         Ok(())
     }
 
@@ -401,9 +394,7 @@ impl Agent for Dns {
                 );
             }
         }
-        if let Err(e) = state.remove() {
-            log::warn!("cannot remove {}: {e}", state.path().display());
-        }
+        state.forget();
         Ok(())
     }
 
@@ -440,14 +431,9 @@ impl Agent for Dns {
         let ip = match check {
             Ok(ip) => ip,
             Err(e) if e.rc == Rc::Generic => {
-                return match c.api_failure {
-                    ApiFailure::Fail => Err(e),
-                    ApiFailure::Warn => {
-                        log::warn!("cannot check {} (api_failure=warn): {}", c.name, e.reason);
-                        Ok(())
-                    }
-                    ApiFailure::Ignore => Ok(()),
-                }
+                return c
+                    .api_failure
+                    .tolerate(e, &format!("cannot check {}", c.name));
             }
             Err(e) => return Err(e),
         };

@@ -7,7 +7,6 @@ use super::local;
 use crate::aws::ec2::{self, Address, EipRef};
 use crate::aws::imds::{Imds, Instance};
 use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
-use crate::net;
 use crate::ocf::state::StateFile;
 use crate::ocf::{ActionSpec, Agent, AgentSpec, Ctx, OcfError, OcfResult, Param};
 use std::net::Ipv4Addr;
@@ -129,14 +128,7 @@ impl Config {
                 ))
             })?;
         }
-        if let Some(d) = p.str("interface") {
-            if !net::valid_device_name(d) {
-                return Err(OcfError::configured(format!(
-                    "interface='{}' is not a network device name: set it like eth0 or ens5",
-                    crate::ocf::params::shorten(d)
-                )));
-            }
-        }
+        local::check_interface(p.str("interface"))?;
         Ok(Config {
             eip,
             interface: p.str("interface").map(str::to_string),
@@ -303,17 +295,12 @@ impl Agent for Eip {
                 )));
             }
         }
-        if let Err(e) = self.state(ctx).write(&[
+        self.state(ctx).record(&[
             ("allocation_id", &a.allocation_id),
             ("public_ip", &a.public_ip),
             ("eni", &t.eni),
             ("private_ip", &t.private_ip),
-        ]) {
-            log::warn!(
-                "cannot record state in {}: {e}",
-                self.state(ctx).path().display()
-            );
-        }
+        ]);
         Ok(())
     }
 
@@ -348,9 +335,7 @@ impl Agent for Eip {
                 e.reason
             );
         }
-        if let Err(e) = state.remove() {
-            log::warn!("cannot remove {}: {e}", state.path().display());
-        }
+        state.forget();
         Ok(())
     }
 
@@ -385,18 +370,8 @@ impl Agent for Eip {
         match check {
             Err(e) if e.rc == crate::ocf::Rc::Generic => {
                 // Cannot ask AWS: it was started here, so judge it running.
-                match c.api_failure {
-                    ApiFailure::Fail => Err(e),
-                    ApiFailure::Warn => {
-                        log::warn!(
-                            "cannot check {} (api_failure=warn): {}",
-                            c.describe(),
-                            e.reason
-                        );
-                        Ok(())
-                    }
-                    ApiFailure::Ignore => Ok(()),
-                }
+                c.api_failure
+                    .tolerate(e, &format!("cannot check {}", c.describe()))
             }
             r => r,
         }

@@ -15,6 +15,17 @@ pub struct Local {
     pub vpc_cidrs: Vec<String>,
 }
 
+/// Static check of an `interface` parameter (a device name, not a path).
+pub fn check_interface(value: Option<&str>) -> OcfResult<()> {
+    match value {
+        Some(d) if !net::valid_device_name(d) => Err(OcfError::configured(format!(
+            "interface='{}' is not a network device name: set it like eth0 or ens5",
+            crate::ocf::params::shorten(d)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub fn resolve(imds: &Imds, interface: Option<&str>, eni_id: Option<&str>) -> OcfResult<Local> {
     let inst = Instance::new(imds);
     let device = match interface {

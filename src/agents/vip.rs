@@ -139,14 +139,7 @@ impl Config {
         if let Some(e) = p.str("eni_id") {
             ids::check("eni_id", e, "eni")?;
         }
-        if let Some(d) = p.str("interface") {
-            if !net::valid_device_name(d) {
-                return Err(OcfError::configured(format!(
-                    "interface='{}' is not a network device name: set it like eth0 or ens5",
-                    crate::ocf::params::shorten(d)
-                )));
-            }
-        }
+        local::check_interface(p.str("interface"))?;
         Ok(Config {
             ip,
             cidr: format!("{ip}/32"),
@@ -324,20 +317,14 @@ impl Agent for Vip {
         let (switched, created) = self.converge(&s, &local, routes.clone())?;
         net::add_address(&local.device, c.ip)?;
         let tables: Vec<&str> = routes.iter().map(|r| r.table_id.as_str()).collect();
-        if let Err(e) = self.state(ctx).write(&[
+        self.state(ctx).record(&[
             ("ip", &c.ip.to_string()),
             ("device", &local.device),
             ("mac", &local.mac),
             ("eni", &local.eni),
             ("vpc", local.vpc.as_deref().unwrap_or("")),
             ("tables", &tables.join(",")),
-        ]) {
-            // Only costs later monitors a metadata lookup; not worth failing over.
-            log::warn!(
-                "cannot record state in {}: {e}",
-                self.state(ctx).path().display()
-            );
-        }
+        ]);
         log::info!(
             "{} routed to {} in {} table(s) ({} switched, {} created) and held on {}",
             c.ip,
@@ -361,9 +348,7 @@ impl Agent for Vip {
         for d in &devices {
             net::remove_address(d, c.ip)?;
         }
-        if let Err(e) = self.state(ctx).remove() {
-            log::warn!("cannot remove {}: {e}", self.state(ctx).path().display());
-        }
+        self.state(ctx).forget();
         Ok(())
     }
 
@@ -385,18 +370,13 @@ impl Agent for Vip {
         }
         match self.check_routes(ctx, &device, state.as_ref()) {
             Ok(()) => Ok(()),
-            Err(e) if e.rc == Rc::Generic => match c.api_failure {
-                ApiFailure::Fail => Err(e),
-                ApiFailure::Warn => {
-                    log::warn!(
-                        "route check skipped, {} on {device} looks fine locally (api_failure=warn): {}",
-                        c.ip,
-                        e.reason
-                    );
-                    Ok(())
-                }
-                ApiFailure::Ignore => Ok(()),
-            },
+            Err(e) if e.rc == Rc::Generic => c.api_failure.tolerate(
+                e,
+                &format!(
+                    "route check skipped, {} on {device} looks fine locally",
+                    c.ip
+                ),
+            ),
             Err(e) => Err(e),
         }
     }

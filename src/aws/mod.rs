@@ -89,6 +89,19 @@ pub enum ApiFailure {
 }
 
 impl ApiFailure {
+    /// A monitor could not ask AWS (`e` is transient): fail, or warn and
+    /// report running (judged by local state), or stay silent.
+    pub fn tolerate(self, e: OcfError, what: &str) -> OcfResult<()> {
+        match self {
+            ApiFailure::Fail => Err(e),
+            ApiFailure::Warn => {
+                log::warn!("{what} (api_failure=warn): {}", e.reason);
+                Ok(())
+            }
+            ApiFailure::Ignore => Ok(()),
+        }
+    }
+
     pub fn from_params(p: &Params) -> ApiFailure {
         match p.str("api_failure") {
             Some("fail") => ApiFailure::Fail,

@@ -92,6 +92,22 @@ impl StateFile {
         std::fs::rename(&tmp, &self.path)
     }
 
+    /// [`write`](Self::write), warning instead of failing: a lost state file
+    /// only costs later monitors a metadata lookup, never worth an action.
+    pub fn record(&self, values: &[(&str, &str)]) {
+        if let Err(e) = self.write(values) {
+            log::warn!("cannot record state in {}: {e}", self.path.display());
+        }
+    }
+
+    /// [`remove`](Self::remove), warning instead of failing (stop must not
+    /// fail over a leftover file in tmpfs).
+    pub fn forget(&self) {
+        if let Err(e) = self.remove() {
+            log::warn!("cannot remove {}: {e}", self.path.display());
+        }
+    }
+
     pub fn remove(&self) -> std::io::Result<()> {
         match std::fs::remove_file(&self.path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
