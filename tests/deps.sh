@@ -73,6 +73,14 @@ deps_rust() {
     fi
 }
 
+# Packages of the end-to-end tests (Pacemaker, Corosync, crmsh, pcs,
+# resource-agents); tests/e2e/deps.sh owns the list.
+deps_e2e() {
+    # shellcheck source=tests/e2e/deps.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/e2e/deps.sh"
+    e2e_deps || deps_die "could not install the e2e packages (tests/e2e/deps.sh)"
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     set -euo pipefail
     deps_packages

@@ -40,6 +40,7 @@ stage "Debian packages and Rust toolchain (tests/deps.sh)"
 # shellcheck source=tests/deps.sh
 . tests/deps.sh
 deps_packages
+deps_e2e
 deps_rust
 rustc --version
 
@@ -83,6 +84,16 @@ done
 bash ocf/install.sh --root "$layout" --uninstall
 leftover=$(find "$layout"/usr -type f -o -type l)
 [[ -z $leftover ]] || { echo "uninstall left: $leftover" >&2; exit 1; }
+
+# Real Pacemaker 2.1 + Corosync 3 run the installed agents against the
+# emulated AWS, in one- and two-node clusters made of namespaces, and fail
+# them over (tests/e2e/README.md). A few minutes; leaves nothing behind.
+# CI times scenario 1 once (E2E_RUNS=3 for a timeline median).
+stage "end-to-end: Pacemaker clusters (tests/e2e/run.sh)"
+e2e_log=$(mktemp)
+E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh 2>&1 | tee "$e2e_log"
+summary=$(awk -v s="$summary" '/^e2e: [0-9]+ passed, [0-9]+ failed$/ { split(s, a, " "); printf "%d passed, %d failed", a[1] + $2, a[3] + $4; found = 1 } END { if (!found) print s }' "$e2e_log")
+rm -f "$e2e_log"
 
 echo
 echo "tests: $summary"

@@ -106,8 +106,17 @@ pub fn run(spec: &AgentSpec, action: Option<&str>) -> i32 {
         env.debug,
         env.log_facility.as_deref(),
     );
+    let probe = action == Action::Monitor && env.is_probe();
     let result = run_action(spec, action, env.clone());
-    exit_with(&env, result)
+    match result {
+        // A probe finding the resource stopped is an answer, not a failure:
+        // an exit reason would only add a notice to every node's log.
+        Err(e) if probe && e.rc == Rc::NotRunning => {
+            ::log::debug!("probe: {}", e.reason);
+            e.rc.code()
+        }
+        r => exit_with(&env, r),
+    }
 }
 
 fn run_action(spec: &AgentSpec, action: Action, env: OcfEnv) -> OcfResult<Rc> {
