@@ -331,6 +331,22 @@ fn throttled_then_recovers() {
             &run,
             &[0],
         );
+        r.proxy.ctl("rule?action=*&fault=throttle&count=2");
+        // With a policy that would turn a lost answer into a failure or red.
+        let strict = if agent == "az" {
+            ("api_failure", "red")
+        } else {
+            ("api_failure", "fail")
+        };
+        let run = r.run("node2", "monitor", &[strict], &[]);
+        record(
+            &mut rows,
+            "throttle x2",
+            agent,
+            "monitor (strict api_failure)",
+            &run,
+            &[0],
+        );
         if agent == "dns" {
             r.proxy
                 .ctl("rule?action=*&fault=throttle&code=PriorRequestNotComplete&count=2");
@@ -406,6 +422,30 @@ fn imds_faults() {
         );
         let run = r.run("node1", "stop", &[], &t);
         record(&mut rows, "IMDS down", agent, "stop", &run, &[0]);
+
+        // An IMDSv1-only instance: the token PUT is refused.
+        let v1 = Helper::proxy(&r.w.node("node2").imds);
+        v1.ctl("rule?action=PUT%20/latest/api/token&fault=status&code=403");
+        let url = v1.url();
+        let run = r.run(
+            "node2",
+            "start",
+            &[],
+            &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str())],
+        );
+        record(
+            &mut rows,
+            "IMDSv2 refused",
+            agent,
+            "start on node2",
+            &run,
+            &[1],
+        );
+        assert!(
+            run.reason().contains("imds_version=1"),
+            "{agent}: {}",
+            run.reason()
+        );
 
         // IMDS slow: 1.5 s per answer; the action still ends before 5 s.
         let slow = Helper::proxy(&r.w.node("node2").imds);
