@@ -53,6 +53,24 @@ fn command() -> clap::Command {
              environment variables; `ocf-aws <agent> meta-data` lists them.",
             names.join(", ")
         ))
+        .args_conflicts_with_subcommands(true)
+        .subcommand_negates_reqs(true)
+        .subcommand(
+            Command::new("iam-policy")
+                .about("Print a least-privilege IAM policy (JSON) for the agents")
+                .long_about(
+                    "Print a least-privilege IAM policy for every agent, or for the agents \
+                     named, each followed by the parameters of its resource, which narrow \
+                     the resources: ocf-aws iam-policy vip ip=192.168.100.10 \
+                     routing_table=rtb-0123abcd eip allocation_id=eipalloc-0123abcd",
+                )
+                .arg(
+                    Arg::new("spec")
+                        .num_args(0..)
+                        .value_name("AGENT [NAME=VALUE]...")
+                        .help("Agents, each followed by its parameters"),
+                ),
+        )
         .arg(
             Arg::new("list")
                 .long("list")
@@ -83,6 +101,22 @@ fn human(args: Vec<String>) -> i32 {
             };
         }
     };
+    if let Some(sub) = m.subcommand_matches("iam-policy") {
+        let words: Vec<String> = sub
+            .get_many::<String>("spec")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+        return match iam_policy(&words) {
+            Ok(json) => {
+                println!("{json}");
+                0
+            }
+            Err(e) => {
+                eprintln!("ocf-aws iam-policy: {e}");
+                ocf::Rc::Args.code()
+            }
+        };
+    }
     if m.get_flag("list") {
         for a in agents::ALL {
             println!("{}", a.name);
@@ -95,4 +129,35 @@ fn human(args: Vec<String>) -> i32 {
         .unwrap_or("");
     let spec = agents::find(agent).expect("clap checked the agent name");
     ocf::run(spec, m.get_one::<String>("action").map(String::as_str))
+}
+
+/// `iam-policy [AGENT [NAME=VALUE]...]...`: the policy as pretty JSON.
+fn iam_policy(words: &[String]) -> Result<String, String> {
+    use std::collections::BTreeMap;
+    let mut chosen: Vec<(&'static ocf::AgentSpec, BTreeMap<String, String>)> = Vec::new();
+    for w in words {
+        match w.split_once('=') {
+            Some((k, v)) => {
+                let Some((spec, params)) = chosen.last_mut() else {
+                    return Err(format!("'{w}' comes before any agent name"));
+                };
+                if !spec.params.iter().any(|p| p.name == k) {
+                    return Err(format!("{} has no parameter '{k}'", spec.name));
+                }
+                params.insert(k.to_string(), v.to_string());
+            }
+            None => match agents::find(w) {
+                Some(spec) => chosen.push((spec, BTreeMap::new())),
+                None => return Err(format!("unknown agent '{w}' (ocf-aws --list)")),
+            },
+        }
+    }
+    if chosen.is_empty() {
+        chosen = agents::ALL.iter().map(|a| (*a, BTreeMap::new())).collect();
+    }
+    let input: Vec<_> = chosen
+        .into_iter()
+        .map(|(spec, params)| (spec.name, agents::iam(spec.name), params))
+        .collect();
+    serde_json::to_string_pretty(&crate::aws::iam::policy(&input)).map_err(|e| e.to_string())
 }

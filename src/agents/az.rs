@@ -5,6 +5,7 @@
 //! a node whose zone is impaired, the way HealthCPU and HealthSMART work.
 
 use crate::aws::ec2;
+use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::Instance;
 use crate::aws::{params as awsp, AwsOptions, Session};
 use crate::ocf::params::Kind;
@@ -37,6 +38,13 @@ pub const SPEC: AgentSpec = AgentSpec {
     ],
     new: || Box::new(Az::default()),
 };
+
+/// Every AWS API action this agent calls (the IAM policy is made from it).
+pub const IAM: &[Permission] = &[Permission::new(
+    "ec2:DescribeAvailabilityZones",
+    &[Scope::Any],
+    "start, monitor",
+)];
 
 const PARAMS: &[Param] = &[
     Param::string("availability_zone", "Zone to watch").long(
@@ -135,8 +143,8 @@ impl Config {
                 .all(|c| c.is_ascii_alphanumeric() || "#-_.".contains(c));
         if !valid_attr {
             return Err(OcfError::configured(format!(
-                "attribute='{}' is not a node-health attribute: Pacemaker only treats names \
-                 starting with #health as health; set it like #health-aws-az",
+                "attribute='{}' does not start with #health: set it like #health-aws-az \
+                 (Pacemaker reads only #health* attributes as node health)",
                 crate::ocf::params::shorten(&attribute)
             )));
         }

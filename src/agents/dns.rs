@@ -3,6 +3,7 @@
 //! overlay IP is not routable (CLUSTERPRO "AWS DNS", LifeKeeper Route53
 //! kit, ClusterLabs aws-vpc-route53).
 
+use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::Instance;
 use crate::aws::route53::{self, ChangeKind};
 use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
@@ -43,6 +44,30 @@ pub const SPEC: AgentSpec = AgentSpec {
     ],
     new: || Box::new(Dns::default()),
 };
+
+/// Every AWS API action this agent calls (the IAM policy is made from it).
+pub const IAM: &[Permission] = &[
+    Permission::new(
+        "route53:GetHostedZone",
+        &[Scope::HostedZone],
+        "first start on a node",
+    ),
+    Permission::new(
+        "route53:ListResourceRecordSets",
+        &[Scope::HostedZone],
+        "start, stop, monitor",
+    ),
+    Permission::new(
+        "route53:ChangeResourceRecordSets",
+        &[Scope::HostedZone],
+        "start, stop",
+    ),
+    Permission::new(
+        "route53:GetChange",
+        &[Scope::Change],
+        "start with wait_sync",
+    ),
+];
 
 const PARAMS: &[Param] = &[
     Param::string("hosted_zone_id", "Route 53 hosted zone id")
@@ -178,8 +203,8 @@ impl Config {
             "public" => Addr::Public,
             other => Addr::Literal(other.parse().map_err(|_| {
                 OcfError::configured(format!(
-                    "ip='{}' is neither local, public nor an IPv4 address: set ip=local \
-                     (this node's private address), public, or an address like 10.1.0.10",
+                    "ip='{}' is not local, public or an IPv4 address: set ip=local (this \
+                     node's private address), public, or an address like 10.1.0.10",
                     crate::ocf::params::shorten(other)
                 ))
             })?),

@@ -5,6 +5,7 @@
 use super::ids;
 use super::local;
 use crate::aws::ec2::{self, Address, EipRef};
+use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
 use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
 use crate::ocf::state::StateFile;
@@ -36,6 +37,25 @@ pub const SPEC: AgentSpec = AgentSpec {
     ],
     new: || Box::new(Eip::default()),
 };
+
+/// Every AWS API action this agent calls (the IAM policy is made from it).
+pub const IAM: &[Permission] = &[
+    Permission::new(
+        "ec2:DescribeAddresses",
+        &[Scope::Any],
+        "start, stop, monitor",
+    ),
+    Permission::new(
+        "ec2:AssociateAddress",
+        &[Scope::ElasticIp, Scope::NetworkInterface],
+        "start",
+    ),
+    Permission::new(
+        "ec2:DisassociateAddress",
+        &[Scope::ElasticIp, Scope::NetworkInterface],
+        "stop",
+    ),
+];
 
 const PARAMS: &[Param] = &[
     Param::string("allocation_id", "Allocation id of the Elastic IP")

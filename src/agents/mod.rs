@@ -12,6 +12,17 @@ use crate::ocf::{AgentSpec, OcfError, OcfResult};
 /// Every agent of the binary; dispatch, `--list` and packaging read this.
 pub const ALL: &[&AgentSpec] = &[&vip::SPEC, &eip::SPEC, &dns::SPEC, &az::SPEC];
 
+/// The IAM actions an agent declares next to its code.
+pub fn iam(name: &str) -> &'static [crate::aws::iam::Permission] {
+    match name {
+        "vip" => vip::IAM,
+        "eip" => eip::IAM,
+        "dns" => dns::IAM,
+        "az" => az::IAM,
+        _ => &[],
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static AgentSpec> {
     ALL.iter().copied().find(|a| a.name == name)
 }

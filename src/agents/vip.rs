@@ -6,6 +6,7 @@
 use super::ids;
 use super::local::{self, Local};
 use crate::aws::ec2::{self, Target};
+use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::Imds;
 use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
 use crate::net;
@@ -39,6 +40,36 @@ pub const SPEC: AgentSpec = AgentSpec {
     ],
     new: || Box::new(Vip::default()),
 };
+
+/// Every AWS API action this agent calls (the IAM policy is made from it).
+pub const IAM: &[Permission] = &[
+    Permission::new(
+        "ec2:DescribeRouteTables",
+        &[Scope::Any],
+        "start, depth-10 monitor",
+    ),
+    Permission::new("ec2:ReplaceRoute", &[Scope::RouteTable], "start"),
+    Permission::new(
+        "ec2:CreateRoute",
+        &[Scope::RouteTable],
+        "start, listed table without the route",
+    ),
+    Permission::new(
+        "ec2:DescribeNetworkInterfaces",
+        &[Scope::Any],
+        "start with check_source_dest",
+    ),
+    Permission::new(
+        "ec2:ModifyNetworkInterfaceAttribute",
+        &[Scope::NetworkInterface],
+        "start with fix_source_dest",
+    ),
+    Permission::new(
+        "ec2:DescribeVpcs",
+        &[Scope::Any],
+        "start with vpc_id of another VPC",
+    ),
+];
 
 const PARAMS: &[Param] = &[
     Param::string("ip", "The overlay IPv4 address")
@@ -125,8 +156,8 @@ impl Config {
             || ip.is_link_local()
         {
             return Err(OcfError::configured(format!(
-                "ip={ip} is not a unicast address AWS can route (loopback, link-local, \
-                 multicast or broadcast): choose an address outside the VPC's CIDR blocks"
+                "ip={ip} is loopback, link-local, multicast or broadcast: choose a unicast \
+                 overlay IP outside the VPC's CIDR blocks"
             )));
         }
         let tables = p.list("routing_table");
@@ -198,9 +229,9 @@ impl Vip {
         for cidr in &cidrs {
             if cidr_contains(cidr, c.ip) == Some(true) {
                 return Err(OcfError::configured(format!(
-                    "ip={} lies inside the VPC's CIDR block {cidr}: AWS routes addresses \
-                     of the VPC's own range only within the VPC; choose an overlay \
-                     address outside every CIDR block of the VPC",
+                    "ip={} lies inside the VPC's CIDR block {cidr}: choose an overlay IP \
+                     outside every CIDR block of the VPC (AWS routes the VPC's own range \
+                     only inside the VPC)",
                     c.ip
                 )));
             }
@@ -223,9 +254,9 @@ impl Vip {
             return Ok(());
         }
         Err(OcfError::configured(format!(
-            "source/destination check is enabled on {eni}: the instance would drop all \
-             traffic for {}; disable it (aws ec2 modify-network-interface-attribute \
-             --network-interface-id {eni} --no-source-dest-check) or set fix_source_dest=true",
+            "source/destination check is on for {eni}: set fix_source_dest=true or run \
+             aws ec2 modify-network-interface-attribute --network-interface-id {eni} \
+             --no-source-dest-check (it drops all traffic for {})",
             c.ip
         )))
     }
@@ -255,10 +286,10 @@ impl Vip {
         }
         if routes.is_empty() {
             return Err(OcfError::configured(format!(
-                "no route table in {} has a route for {}: create it once in every table \
-                 whose subnets' clients must reach the address (aws ec2 create-route \
+                "no route table in {} routes {}: set routing_table, or create the route \
+                 once per table whose subnets' clients need it (aws ec2 create-route \
                  --route-table-id rtb-… --destination-cidr-block {} \
-                 --network-interface-id {}), or list the tables in routing_table",
+                 --network-interface-id {})",
                 vpc.map(|v| format!("VPC {v}"))
                     .unwrap_or_else(|| "the VPC".into()),
                 c.cidr,
@@ -443,8 +474,8 @@ impl Vip {
                     log::warn!("could not hand the tables back to {winner}: {}", e.reason);
                 }
                 return Err(OcfError::generic(format!(
-                    "while starting, route table {} was switched to {winner}: another node \
-                     is starting {} at the same time (split brain?); left the tables to it",
+                    "route table {} was switched to {winner} during this start: another \
+                     node is starting {} too (split brain?); left the tables to it",
                     now[0].table_id, c.ip
                 )));
             }

@@ -1,24 +1,10 @@
 //! EC2 operations the agents use, in domain terms. Each function names the
-//! IAM action it needs; `ACTIONS` lists them for the IAM policy.
+//! IAM action it needs; each agent declares the ones it uses (`IAM`).
 
 use super::{Service, Session};
 use crate::ocf::OcfResult;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
 use aws_sdk_ec2::Client;
-
-/// Every EC2 API action this module calls.
-pub const ACTIONS: &[&str] = &[
-    "ec2:DescribeRouteTables",
-    "ec2:ReplaceRoute",
-    "ec2:CreateRoute",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:ModifyNetworkInterfaceAttribute",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeAddresses",
-    "ec2:AssociateAddress",
-    "ec2:DisassociateAddress",
-    "ec2:DescribeAvailabilityZones",
-];
 
 /// Where one route table sends the destination we manage.
 #[derive(Clone, Debug, PartialEq, Eq)]

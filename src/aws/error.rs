@@ -150,13 +150,13 @@ pub fn classify_code(action: &str, code: &str, msg: &str, status: u16, route: &R
     };
     if PERMISSION.contains(&code) {
         OcfError::perm(format!(
-            "AWS denied {action} ({detail}): allow {action} in the IAM policy of the \
-             instance role or profile this node uses"
+            "AWS denied {action}: allow {action} in the IAM policy of this node's \
+             instance role or profile ({detail})"
         ))
     } else if CREDENTIALS.contains(&code) {
         OcfError::perm(format!(
-            "AWS rejected the credentials for {action} ({detail}): check the instance \
-             role, the profile, or AWS_* in /etc/default/pacemaker, and the node's clock"
+            "AWS rejected the credentials for {action}: check the instance role, the \
+             profile or AWS_* in /etc/default/pacemaker, and the clock ({detail})"
         ))
     } else if THROTTLING.contains(&code) {
         OcfError::generic(format!(

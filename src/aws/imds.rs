@@ -122,9 +122,8 @@ impl Imds {
             // 403 is what an instance answers whose IMDSv2 is disabled; 404/405
             // come from very old metadata services that predate tokens.
             Fetch::Status(s @ 403..=405) => Err(OcfError::generic(format!(
-                "instance metadata at {} refused an IMDSv2 token (HTTP {s}): \
-                 this instance only offers IMDSv1; set imds_version=1, or better, \
-                 enable IMDSv2 on the instance",
+                "instance metadata at {} refused an IMDSv2 token (HTTP {s}): set \
+                 imds_version=1, or better enable IMDSv2 (this instance offers only IMDSv1)",
                 self.base
             ))),
             Fetch::Status(s) => Err(OcfError::generic(format!(

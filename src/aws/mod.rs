@@ -5,6 +5,7 @@
 
 pub mod ec2;
 pub mod error;
+pub mod iam;
 pub mod imds;
 pub mod route53;
 

@@ -10,13 +10,6 @@ use aws_sdk_route53::types::{
 use aws_sdk_route53::Client;
 use std::time::Duration;
 
-pub const ACTIONS: &[&str] = &[
-    "route53:GetHostedZone",
-    "route53:ListResourceRecordSets",
-    "route53:ChangeResourceRecordSets",
-    "route53:GetChange",
-];
-
 fn client(s: &Session) -> Client {
     Client::new(s.sdk_config())
 }
@@ -195,10 +188,9 @@ pub fn wait_insync(s: &Session, change_id: &str) -> OcfResult<()> {
             // Sleep only if there will be time to ask again afterwards.
             if deadline.remaining() <= delay + Duration::from_millis(500) {
                 return Err(OcfError::generic(format!(
-                    "change {change_id} is still {status} after {polls} poll(s): Route 53 \
-                     has accepted the record but not yet propagated it to all its \
-                     servers; raise the start timeout (up to ~60 s are normal) or set \
-                     wait_sync=false"
+                    "Route 53 change still {status} after {polls} poll(s): raise the start \
+                     timeout (up to ~60 s is normal) or set wait_sync=false; the record \
+                     is set, not yet on all servers (change {change_id})"
                 )));
             }
             tokio::time::sleep(delay).await;
