@@ -186,7 +186,10 @@ EOF
         ip route add 10.0.0.0/16 dev eth0
         ip addr add 169.254.169.254/32 dev lo"
     # The node's instance metadata, at the address the agents use by default.
-    nx_raw "$name" "$SYSPY" "$E2E_ROOT/tests/world/imds.py" --world "$WORLD" --node "$ident" \
+    # Run from the work directory: the node's /tmp is private, and the
+    # checkout (CI's fresh clone) may well live under /tmp.
+    cp "$E2E_ROOT/tests/world/imds.py" "$E2E_WORK/imds.py"
+    nx_raw "$name" "$SYSPY" "$E2E_WORK/imds.py" --world "$WORLD" --node "$ident" \
         --host 169.254.169.254 --port 80 --role ha-cluster-node \
         --port-file "$dir/imds.port" >"$dir/imds.log" 2>&1 &
     disown "$!"
