@@ -41,7 +41,7 @@ pub fn main(args: Vec<String>) -> i32 {
     human(args)
 }
 
-fn command() -> clap::Command {
+pub fn command() -> clap::Command {
     use clap::{Arg, ArgAction, Command};
     let names: Vec<&str> = agents::ALL.iter().map(|a| a.name).collect();
     Command::new("ocf-aws")
@@ -55,6 +55,39 @@ fn command() -> clap::Command {
         ))
         .args_conflicts_with_subcommands(true)
         .subcommand_negates_reqs(true)
+        .subcommand(crate::man::command())
+        .subcommand(
+            Command::new("doctor")
+                .about("Check what an agent needs on this node; ✓/✗ per check, exit 1 on any ✗")
+                .long_about(
+                    "Run on a cluster node: checks the parameters, the instance metadata \
+                     (IMDSv2, role), credentials and region, proxy, endpoint reachability \
+                     and latency, each IAM action the agent needs (EC2 DryRun), and the \
+                     agent's AWS resources (route tables and source/dest check for vip, \
+                     the allocation for eip, the hosted zone, record and resolver for dns, \
+                     the zone state for az). Changes nothing. Examples: ocf-aws doctor vip \
+                     ip=192.168.100.10; ocf-aws doctor --resource vip1 --json",
+                )
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print the checks as JSON"),
+                )
+                .arg(
+                    Arg::new("resource")
+                        .long("resource")
+                        .short('r')
+                        .value_name("ID")
+                        .help("Take agent and parameters from this CIB resource (crm_resource)"),
+                )
+                .arg(
+                    Arg::new("spec")
+                        .num_args(0..)
+                        .value_name("AGENT [NAME=VALUE]...")
+                        .help("The agent and its parameters (with --resource: overrides)"),
+                ),
+        )
         .subcommand(
             Command::new("iam-policy")
                 .about("Print a least-privilege IAM policy (JSON) for the agents")
@@ -101,6 +134,20 @@ fn human(args: Vec<String>) -> i32 {
             };
         }
     };
+    if let Some(sub) = m.subcommand_matches("doctor") {
+        let words: Vec<String> = sub
+            .get_many::<String>("spec")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+        return crate::doctor::main(
+            &words,
+            sub.get_one::<String>("resource").map(String::as_str),
+            sub.get_flag("json"),
+        );
+    }
+    if let Some(sub) = m.subcommand_matches("man") {
+        return crate::man::run(sub);
+    }
     if let Some(sub) = m.subcommand_matches("iam-policy") {
         let words: Vec<String> = sub
             .get_many::<String>("spec")

@@ -20,6 +20,19 @@ deps_die() {
     exit 1
 }
 
+# deps_apt PKG...: install Debian packages, non-interactively, as root.
+deps_apt() {
+    (($#)) || return 0
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+        deps_die "missing: $*; install them (apt-get install --no-install-recommends $*) and retry"
+    fi
+    echo "deps: installing $*" >&2
+    # update only when something is missing: it is the slow part, and a
+    # machine that has everything should not need the network.
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >&2
+}
+
 # Install missing Debian packages, non-interactively.
 deps_packages() {
     local missing=() c
@@ -40,18 +53,7 @@ deps_packages() {
     command -v cc >/dev/null || missing+=(gcc)
     [[ -f /usr/include/stdio.h ]] || missing+=(libc6-dev)
 
-    if ((${#missing[@]} == 0)); then
-        return 0
-    fi
-    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-        deps_die "missing: ${missing[*]}; install them (apt-get install --no-install-recommends ${missing[*]}) and retry"
-    fi
-    echo "deps: installing ${missing[*]}" >&2
-    # update only when something is missing: it is the slow part, and a
-    # machine that has everything should not need the network.
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" </dev/null >&2
+    deps_apt "${missing[@]}"
 }
 
 # A cargo new enough for the AWS SDK, with a hint where to get one.
@@ -79,6 +81,37 @@ deps_e2e() {
     # shellcheck source=tests/e2e/deps.sh
     . "$(dirname "${BASH_SOURCE[0]}")/e2e/deps.sh"
     e2e_deps || deps_die "could not install the e2e packages (tests/e2e/deps.sh)"
+}
+
+# What bench/run.sh needs besides deps_packages: the ClusterLabs agents it
+# compares against (Debian resource-agents) and the tools they shell out to
+# (curl, dig, ip); their AWS CLI comes from PyPI (bench/setup-awscli.sh).
+deps_bench() {
+    local missing=()
+    [[ -x /usr/lib/ocf/resource.d/heartbeat/aws-vpc-move-ip && -x /usr/lib/ocf/resource.d/heartbeat/awseip &&
+        -x /usr/lib/ocf/resource.d/heartbeat/aws-vpc-route53 ]] || missing+=(resource-agents)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v dig >/dev/null || missing+=(bind9-dnsutils)
+    command -v ip >/dev/null || missing+=(iproute2)
+    deps_apt "${missing[@]}"
+}
+
+# Tools of packaging/build.sh and tests/packaging.sh: rpmbuild (Debian's rpm
+# package), dpkg-shlibdeps (dpkg-dev; cargo-deb's $auto dependencies), man
+# and groff to render the pages, and cargo-deb, pinned because its asset and
+# symlink handling changed between releases. Call after deps_rust.
+DEPS_CARGO_DEB=3.8.0
+deps_packaging() {
+    local missing=()
+    command -v rpmbuild >/dev/null || missing+=(rpm)
+    command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev)
+    command -v man >/dev/null || missing+=(man-db)
+    command -v groff >/dev/null || missing+=(groff-base)
+    deps_apt "${missing[@]}"
+    if [[ $(cargo deb --version 2>/dev/null) != "cargo-deb $DEPS_CARGO_DEB" ]]; then
+        echo "deps: cargo install cargo-deb $DEPS_CARGO_DEB (about 2 minutes, once)" >&2
+        cargo install --locked --quiet cargo-deb --version "$DEPS_CARGO_DEB" >&2
+    fi
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

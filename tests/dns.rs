@@ -216,8 +216,9 @@ fn start_makes_the_minimum_of_route53_calls() {
     assert_eq!(first["ListResourceRecordSets"], 1, "{first}");
     assert_eq!(first["ChangeResourceRecordSets"], 1, "{first}");
     assert_eq!(first["GetChange"], 1, "{first}");
+    assert_eq!(proxy.stats()["requests"], 3, "{first}");
     proxy.ctl("reset");
-    // Second start: the record is already ours, and the zone is cached.
+    // Second start: the record is already ours.
     d.run_env("node1", "start", &[], &via).expect(0);
     let again = proxy.stats();
     assert_eq!(again["requests"], 1, "{again}");

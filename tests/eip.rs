@@ -84,11 +84,16 @@ fn secondary_private_ip_exact_match() {
         .expect(7)
         .reason_has(&["10.0.1.77", &primary]);
     // moto ignores PrivateIpAddress in AssociateAddress (it always maps the
-    // primary address): start's verification must catch that instead of
-    // reporting success.
+    // primary address; AWS maps the one asked, atomically). Start trusts
+    // the association id AssociateAddress returns (no second
+    // DescribeAddresses, issue 6); the monitor's exact comparison is what
+    // catches such a mapping, and Pacemaker recovers from its rc 7.
     e.run("node1", "start", &[("private_ip", "10.0.1.77")])
-        .expect(1)
-        .reason_has(&["after AssociateAddress", "10.0.1.77"]);
+        .expect(0);
+    assert_eq!(e.w.eip_assoc(&e.alloc), (eni1.clone(), primary.clone()));
+    e.run("node1", "monitor", &[("private_ip", "10.0.1.77")])
+        .expect(7)
+        .reason_has(&["10.0.1.77", &primary]);
 }
 
 fn configuration_errors_are_rc6() {

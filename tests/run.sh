@@ -19,9 +19,13 @@ layout=""
 stage() {
     printf '\n==> [%3ds] %s\n' "$((SECONDS - start))" "$*"
 }
+release_pid=""
+release_log=""
 finish() {
     local rc=$?
     [[ -z $layout ]] || rm -rf "$layout"
+    [[ -z $release_pid ]] || kill "$release_pid" 2>/dev/null || true
+    [[ -z $release_log ]] || rm -f "$release_log"
     if ((rc == 0)); then
         printf '\n==> tests/run.sh: OK in %ds\n' "$((SECONDS - start))"
     else
@@ -65,6 +69,19 @@ fi
 stage "test world self-check (tests/world/selfcheck.py)"
 "$venv/bin/python" tests/world/selfcheck.py
 
+stage "cargo test: build"
+cargo test --no-run
+
+# The release build (packages, benchmark) and the packaging tools
+# (cargo-deb is compiled once) cost minutes of CPU, which the tests below
+# leave mostly idle: they wait on emulators, deadlines and Pacemaker's
+# timers. So they run alongside at the lowest priority, and the packaging
+# stage waits for them.
+release_log=$(mktemp)
+nice -n 19 bash -c '. tests/deps.sh && deps_packaging && cargo build --release --locked' \
+    >"$release_log" 2>&1 &
+release_pid=$!
+
 stage "cargo test"
 test_log=$(mktemp)
 cargo test 2>&1 | tee "$test_log"
@@ -94,6 +111,27 @@ e2e_log=$(mktemp)
 E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh 2>&1 | tee "$e2e_log"
 summary=$(awk -v s="$summary" '/^e2e: [0-9]+ passed, [0-9]+ failed$/ { split(s, a, " "); printf "%d passed, %d failed", a[1] + $2, a[3] + $4; found = 1 } END { if (!found) print s }' "$e2e_log")
 rm -f "$e2e_log"
+
+# The .deb and .rpm (packaging/build.sh: a release build, then both
+# packages), the .deb installed with dpkg, checked through crm_resource and
+# man, and removed again (tests/packaging.sh). The release build is already
+# done, so this takes seconds.
+stage "release build and packaging tools (started in the background before the tests)"
+wait "$release_pid" || { cat "$release_log" >&2; echo "cargo build --release failed" >&2; exit 1; }
+release_pid=""
+tail -n 1 "$release_log"
+
+stage "packages: .deb and .rpm (tests/packaging.sh)"
+pkg_log=$(mktemp)
+bash tests/packaging.sh 2>&1 | tee "$pkg_log"
+summary=$(awk -v s="$summary" '/^packaging: [0-9]+ passed, [0-9]+ failed$/ { split(s, a, " "); printf "%d passed, %d failed", a[1] + $2, a[3] + $4; found = 1 } END { if (!found) print s }' "$pkg_log")
+rm -f "$pkg_log"
+
+# The side-by-side benchmark in quick mode, so the harness cannot rot: it
+# fails on a broken harness or a failed correctness check, never on the
+# figures. It measures the release binary the packages ship.
+stage "benchmark, quick mode (bench/run.sh --quick)"
+bash bench/run.sh --quick --bin "${CARGO_TARGET_DIR:-target}/release/ocf-aws"
 
 echo
 echo "tests: $summary"

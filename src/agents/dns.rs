@@ -48,11 +48,6 @@ pub const SPEC: AgentSpec = AgentSpec {
 /// Every AWS API action this agent calls (the IAM policy is made from it).
 pub const IAM: &[Permission] = &[
     Permission::new(
-        "route53:GetHostedZone",
-        &[Scope::HostedZone],
-        "first start on a node",
-    ),
-    Permission::new(
         "route53:ListResourceRecordSets",
         &[Scope::HostedZone],
         "start, stop, monitor",
@@ -276,34 +271,20 @@ impl Dns {
         self.state(ctx).read().and_then(|s| s.get("ip").cloned())
     }
 
-    fn check_zone(&self, ctx: &Ctx, s: &Session) -> OcfResult<()> {
+    /// Route 53 refuses a change to a name outside the zone with
+    /// InvalidChangeBatch "... is not permitted in zone ...": that answer,
+    /// rather than a GetHostedZone call on every start, tells the operator.
+    fn outside_zone(&self, e: OcfError) -> OcfError {
         let c = self.cfg();
-        let cache = StateFile::shared(&ctx.env, &format!("dns-zone-{}", c.zone_id));
-        let zone_name = match cache.read().and_then(|m| m.get("name").cloned()) {
-            Some(n) => n,
-            None => {
-                let z = route53::hosted_zone(s, &c.zone_id)?.ok_or_else(|| {
-                    OcfError::configured(format!(
-                        "hosted_zone_id={} does not exist: correct hosted_zone_id \
-                         (aws route53 list-hosted-zones)",
-                        c.zone_id
-                    ))
-                })?;
-                let private = if z.private { "true" } else { "false" };
-                if let Err(e) = cache.write(&[("name", &z.name), ("private", private)]) {
-                    log::debug!("cannot cache the zone name: {e}");
-                }
-                z.name
-            }
-        };
-        if c.name != zone_name && !c.name.ends_with(&format!(".{zone_name}")) {
-            return Err(OcfError::configured(format!(
-                "name={} is outside hosted zone {} ({zone_name}): set name to a name \
-                 ending in .{zone_name}, or hosted_zone_id to the zone of {}",
-                c.name, c.zone_id, c.name
-            )));
+        if e.rc == Rc::Configured && e.reason.contains("not permitted in zone") {
+            OcfError::configured(format!(
+                "name={} is outside hosted zone {}: set name to a name inside the zone, \
+                 or hosted_zone_id to the zone of {} (Route 53 said: {})",
+                c.name, c.zone_id, c.name, e.reason
+            ))
+        } else {
+            e
         }
-        Ok(())
     }
 
     fn connect(&self, ctx: &Ctx, imds: &crate::aws::imds::Imds) -> OcfResult<Session> {
@@ -336,9 +317,9 @@ impl Agent for Dns {
     fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
         let c = self.cfg();
         let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        imds.check_identity()?;
         let ip = self.address(&imds)?;
         let s = self.connect(ctx, &imds)?;
-        self.check_zone(ctx, &s)?;
         let current = route53::a_record(&s, &c.zone_id, &c.name)?;
         if let Some(special) = current.as_ref().and_then(|r| r.special.clone()) {
             return Err(OcfError::configured(format!(
@@ -368,7 +349,8 @@ impl Agent for Dns {
                 &c.name,
                 c.ttl,
                 std::slice::from_ref(&ip),
-            )?;
+            )
+            .map_err(|e| self.outside_zone(e))?;
             if c.wait_sync {
                 route53::wait_insync(&s, &change)?;
             }

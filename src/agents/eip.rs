@@ -202,9 +202,7 @@ impl Eip {
         let private_ip = match &c.private_ip {
             Some(ip) => ip.clone(),
             None => Instance::new(imds)
-                .local_ipv4s_of_mac(&local.mac)?
-                .into_iter()
-                .next()
+                .primary_ipv4_of_mac(&local.mac)?
                 .ok_or_else(|| {
                     OcfError::generic(format!(
                         "the instance metadata lists no private address for {}: set private_ip",
@@ -269,6 +267,7 @@ impl Agent for Eip {
     fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
         let c = self.cfg();
         let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        imds.check_identity()?;
         let t = self.target(ctx, &imds)?;
         let s = self.connect(ctx, &imds)?;
         let a = self.lookup(&s)?;
@@ -289,29 +288,25 @@ impl Agent for Eip {
                 t.private_ip,
                 where_is(&a)
             );
-            ec2::associate_address(&s, &a.allocation_id, &t.eni, Some(&t.private_ip)).map_err(
-                |e| {
-                    if e.rc == crate::ocf::Rc::Configured {
-                        e.context(&format!(
-                            "associating {} with {} ({}): check eni_id and private_ip",
-                            a.public_ip, t.eni, t.private_ip
-                        ))
-                    } else {
-                        e
-                    }
-                },
-            )?;
-            // AssociateAddress answering OK is not proof: check that the address
-            // really maps to our ENI and private IP (a wrong private IP, or a
-            // concurrent start elsewhere, would otherwise go unnoticed).
-            let now = self.lookup(&s)?;
-            if !is_ours(&now, &t) {
+            // AssociateAddress is atomic in AWS: the association id it
+            // returns is the proof, no second DescribeAddresses. (Should an
+            // implementation map another private IP than asked, as moto
+            // does, the monitor's exact comparison reports it.)
+            let assoc = ec2::associate_address(&s, &a.allocation_id, &t.eni, Some(&t.private_ip))
+                .map_err(|e| {
+                if e.rc == crate::ocf::Rc::Configured {
+                    e.context(&format!(
+                        "associating {} with {} ({}): check eni_id and private_ip",
+                        a.public_ip, t.eni, t.private_ip
+                    ))
+                } else {
+                    e
+                }
+            })?;
+            if assoc.is_empty() {
                 return Err(OcfError::generic(format!(
-                    "after AssociateAddress, {} is associated with {}, not with {} ({})",
-                    now.public_ip,
-                    where_is(&now),
-                    t.eni,
-                    t.private_ip
+                    "AssociateAddress answered without an association id for {} on {} ({})",
+                    a.public_ip, t.eni, t.private_ip
                 )));
             }
         }

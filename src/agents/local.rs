@@ -12,7 +12,6 @@ pub struct Local {
     pub mac: String,
     pub eni: String,
     pub vpc: Option<String>,
-    pub vpc_cidrs: Vec<String>,
 }
 
 /// Static check of an `interface` parameter (a device name, not a path).
@@ -64,18 +63,26 @@ pub fn resolve(imds: &Imds, interface: Option<&str>, eni_id: Option<&str>) -> Oc
             ))
         })?,
     };
-    let (vpc, vpc_cidrs) = if mac.is_empty() {
-        (None, Vec::new())
+    let vpc = if mac.is_empty() {
+        None
     } else {
-        (inst.vpc_of_mac(&mac)?, inst.vpc_cidrs_of_mac(&mac)?)
+        inst.vpc_of_mac(&mac)?
     };
     Ok(Local {
         device,
         mac,
         eni,
         vpc,
-        vpc_cidrs,
     })
+}
+
+/// The CIDR blocks of the VPC of `local` (not cached: a VPC gains and loses
+/// blocks while its instances run).
+pub fn vpc_cidrs(imds: &Imds, local: &Local) -> OcfResult<Vec<String>> {
+    if local.mac.is_empty() {
+        return Ok(Vec::new());
+    }
+    Instance::new(imds).vpc_cidrs_of_mac(&local.mac)
 }
 
 fn mac_of_eni(inst: &Instance, eni: &str) -> OcfResult<String> {

@@ -104,7 +104,8 @@ const PARAMS: &[Param] = &[
     .long(
         "Start fails with a reason when the ENI still has source/destination \
              checking enabled: the instance would drop every packet for the overlay \
-             address. Costs one DescribeNetworkInterfaces call per start.",
+             address. Costs one DescribeNetworkInterfaces call on the first start of \
+             the ENI on a node after boot (a passed check is remembered).",
     ),
     Param::boolean("fix_source_dest", "Turn source/dest check off on start")
         .default("false")
@@ -217,14 +218,30 @@ impl Vip {
         {
             return Some(d);
         }
-        local::primary_device(&c.aws.imds(&ctx.env, ctx.deadline))
+        local::primary_device(&self.imds(ctx))
     }
 
-    fn check_outside_vpc(&self, local: &Local, session: Option<&Session>) -> OcfResult<()> {
+    /// The metadata client; a probe only reads the identity cache.
+    fn imds(&self, ctx: &Ctx) -> Imds {
+        let imds = self.cfg().aws.imds(&ctx.env, ctx.deadline);
+        if ctx.probe {
+            imds.read_only_cache()
+        } else {
+            imds
+        }
+    }
+
+    fn check_outside_vpc(
+        &self,
+        imds: &Imds,
+        local: &Local,
+        session: Option<&Session>,
+    ) -> OcfResult<()> {
         let c = self.cfg();
         let cidrs = match (&c.vpc_id, session) {
             (Some(v), Some(s)) if Some(v) != local.vpc.as_ref() => ec2::vpc_cidrs(s, v)?,
-            _ => local.vpc_cidrs.clone(),
+            (Some(v), None) if Some(v) != local.vpc.as_ref() => return Ok(()),
+            _ => local::vpc_cidrs(imds, local)?,
         };
         for cidr in &cidrs {
             if cidr_contains(cidr, c.ip) == Some(true) {
@@ -239,18 +256,27 @@ impl Vip {
         Ok(())
     }
 
-    fn check_source_dest(&self, s: &Session, eni: &str) -> OcfResult<()> {
+    /// Once per ENI and boot: a check that passed is remembered with the
+    /// node's identity cache, so a failover does not pay a
+    /// DescribeNetworkInterfaces call each time.
+    fn check_source_dest(&self, s: &Session, imds: &Imds, eni: &str) -> OcfResult<()> {
         let c = self.cfg();
         if !c.check_sd {
             return Ok(());
         }
+        let key = format!("ec2/{eni}/source-dest-check");
+        if imds.noted(&key).as_deref() == Some("off") {
+            return Ok(());
+        }
         let info = ec2::describe_eni(s, eni)?;
         if !info.source_dest_check {
+            imds.note(&key, "off");
             return Ok(());
         }
         if c.fix_sd {
             ec2::disable_source_dest_check(s, eni)?;
             log::info!("disabled source/destination check on {eni}");
+            imds.note(&key, "off");
             return Ok(());
         }
         Err(OcfError::configured(format!(
@@ -331,21 +357,28 @@ impl Agent for Vip {
         }
         let imds = self.cfg().aws.imds(&ctx.env, ctx.deadline);
         let local = self.resolve_local(&imds)?;
-        self.check_outside_vpc(&local, None)
+        self.check_outside_vpc(&imds, &local, None)
     }
 
     fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
         let c = self.cfg();
         let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        imds.check_identity()?;
+        let cached = imds.has_cache();
         let local = self.resolve_local(&imds)?;
-        self.check_outside_vpc(&local, None)?;
+        self.check_outside_vpc(&imds, &local, None)?;
         let s = self.connect(ctx, &imds)?;
-        if c.vpc_id.is_some() {
-            self.check_outside_vpc(&local, Some(&s))?;
-        }
-        self.check_source_dest(&s, &local.eni)?;
-        let routes = self.managed_routes(&s, &local)?;
-        let (switched, created) = self.converge(&s, &local, routes.clone())?;
+        let (local, routes, (switched, created)) = match self.switch(&s, &imds, local) {
+            // The cached identity (ENI, VPC of the device) may be what AWS
+            // disagrees with: look it up afresh, once.
+            Err(e) if cached && matches!(e.rc, Rc::Configured | Rc::Args) => {
+                log::info!("{}; retrying with a fresh metadata lookup", e.reason);
+                imds.forget_cache();
+                let local = self.resolve_local(&imds)?;
+                self.switch(&s, &imds, local)?
+            }
+            r => r?,
+        };
         net::add_address(&local.device, c.ip)?;
         let tables: Vec<&str> = routes.iter().map(|r| r.table_id.as_str()).collect();
         self.state(ctx).record(&[
@@ -414,6 +447,23 @@ impl Agent for Vip {
 }
 
 impl Vip {
+    /// The AWS side of a start: checks, then every managed table to `local`.
+    #[allow(clippy::type_complexity)]
+    fn switch(
+        &self,
+        s: &Session,
+        imds: &Imds,
+        local: Local,
+    ) -> OcfResult<(Local, Vec<ec2::TableRoute>, (usize, usize))> {
+        if self.cfg().vpc_id.is_some() {
+            self.check_outside_vpc(imds, &local, Some(s))?;
+        }
+        self.check_source_dest(s, imds, &local.eni)?;
+        let routes = self.managed_routes(s, &local)?;
+        let counts = self.converge(s, &local, routes.clone())?;
+        Ok((local, routes, counts))
+    }
+
     /// Point every managed table at our ENI and check that it stuck; returns
     /// how many routes were switched and created.
     ///
@@ -511,7 +561,7 @@ impl Vip {
         state: Option<&std::collections::BTreeMap<String, String>>,
     ) -> OcfResult<()> {
         let c = self.cfg();
-        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        let imds = self.imds(ctx);
         // The recorded ENI is valid only while the device still has the MAC
         // it had at start (an ENI swap changes the MAC).
         let recorded = state.filter(|s| {
@@ -525,7 +575,6 @@ impl Vip {
                 mac: s.get("mac").cloned().unwrap_or_default(),
                 eni: s.get("eni").cloned().unwrap_or_default(),
                 vpc: s.get("vpc").filter(|v| !v.is_empty()).cloned(),
-                vpc_cidrs: Vec::new(),
             },
             None => self.resolve_local(&imds)?,
         };

@@ -32,7 +32,7 @@ impl Target {
 }
 
 fn client(s: &Session) -> Client {
-    Client::new(s.sdk_config())
+    s.ec2()
 }
 
 fn to_table_route(t: &aws_sdk_ec2::types::RouteTable, cidr: &str) -> TableRoute {

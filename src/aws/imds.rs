@@ -9,8 +9,10 @@
 //! IMDS never goes through a proxy: it is link-local, and a proxy would
 //! answer for the proxy's own instance.
 
+use crate::ocf::state::StateFile;
 use crate::ocf::{Deadline, OcfError, OcfResult};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
@@ -32,6 +34,32 @@ pub struct Imds {
     deadline: Deadline,
     token: RefCell<Option<String>>,
     agent: ureq::Agent,
+    cache: Option<Cache>,
+}
+
+/// Facts that cannot change while the instance runs (its id, region and
+/// zone, the ENI and VPC behind a MAC address, the primary private
+/// addresses), kept in a 0600 file under the run directory (tmpfs) so that
+/// later actions skip the metadata round trips. Never credentials. The file
+/// is bound to the boot (`/proc/sys/kernel/random/boot_id`) and to the
+/// metadata endpoint; [`Imds::check_identity`] compares the cached instance
+/// id with the live one, and callers drop it with [`Imds::forget_cache`]
+/// when AWS contradicts it.
+struct Cache {
+    file: StateFile,
+    values: RefCell<Option<BTreeMap<String, String>>>,
+    /// Probes read the cache but never write it (they change nothing).
+    read_only: bool,
+}
+
+const CACHE_BOOT: &str = "_boot_id";
+const CACHE_ENDPOINT: &str = "_endpoint";
+const ROLE_KEY: &str = "meta-data/iam/security-credentials/";
+
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 enum Fetch {
@@ -57,7 +85,208 @@ impl Imds {
             deadline,
             token: RefCell::new(None),
             agent,
+            cache: None,
         }
+    }
+
+    /// Keep what cannot change in `file` (see [`Cache`]).
+    pub fn with_cache(mut self, file: StateFile) -> Imds {
+        self.cache = Some(Cache {
+            file,
+            values: RefCell::new(None),
+            read_only: false,
+        });
+        self
+    }
+
+    /// Use the cache without writing it (probes must change nothing).
+    pub fn read_only_cache(mut self) -> Imds {
+        if let Some(c) = self.cache.as_mut() {
+            c.read_only = true;
+        }
+        self
+    }
+
+    /// The cached facts, loaded on first use; a file from another boot or
+    /// another metadata endpoint counts as empty.
+    fn cached_values(&self) -> Option<std::cell::RefMut<'_, BTreeMap<String, String>>> {
+        let c = self.cache.as_ref()?;
+        let mut v = c.values.borrow_mut();
+        if v.is_none() {
+            let loaded = c
+                .file
+                .read()
+                .filter(|m| {
+                    m.get(CACHE_BOOT) == Some(&boot_id())
+                        && m.get(CACHE_ENDPOINT) == Some(&self.base)
+                })
+                .unwrap_or_default();
+            *v = Some(loaded);
+        }
+        Some(std::cell::RefMut::map(v, |o| {
+            o.get_or_insert_with(BTreeMap::new)
+        }))
+    }
+
+    fn cache_lookup(&self, key: &str) -> Option<String> {
+        let hit = self.cached_values()?.get(key).cloned();
+        if hit.is_some() {
+            log::debug!("IMDS {key}: cached");
+        }
+        hit
+    }
+
+    fn cache_store(&self, key: &str, value: &str) {
+        let Some(c) = self.cache.as_ref() else {
+            return;
+        };
+        let snapshot: Vec<(String, String)> = {
+            let Some(mut m) = self.cached_values() else {
+                return;
+            };
+            if m.get(key).map(String::as_str) == Some(value) {
+                return;
+            }
+            m.insert(key.to_string(), value.to_string());
+            m.insert(CACHE_BOOT.into(), boot_id());
+            m.insert(CACHE_ENDPOINT.into(), self.base.clone());
+            m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        if c.read_only {
+            return;
+        }
+        let pairs: Vec<(&str, &str)> = snapshot
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Err(e) = c.file.write(&pairs) {
+            log::debug!(
+                "cannot cache instance metadata in {}: {e}",
+                c.file.path().display()
+            );
+        }
+    }
+
+    /// Remember a fact about this instance learnt elsewhere (e.g. from the
+    /// EC2 API), valid for as long as the identity cache is.
+    pub fn note(&self, key: &str, value: &str) {
+        self.cache_store(key, value);
+    }
+
+    /// A fact remembered with [`note`](Self::note).
+    pub fn noted(&self, key: &str) -> Option<String> {
+        self.cache_lookup(key)
+    }
+
+    /// Drop every cached fact (AWS or the metadata contradicted one).
+    pub fn forget_cache(&self) {
+        if let Some(c) = self.cache.as_ref() {
+            log::info!(
+                "instance identity cache {} is stale: dropped",
+                c.file.path().display()
+            );
+            c.values.replace(Some(BTreeMap::new()));
+            if c.read_only {
+                return;
+            }
+            if let Err(e) = c.file.remove() {
+                log::debug!("cannot remove {}: {e}", c.file.path().display());
+            }
+        }
+    }
+
+    /// Whether any fact is cached (an action that used the cache may retry
+    /// without it when AWS disagrees).
+    pub fn has_cache(&self) -> bool {
+        self.cached_values()
+            .is_some_and(|m| m.keys().any(|k| !k.starts_with('_')))
+    }
+
+    /// One live GET of the instance id, compared with the cached one: a
+    /// different instance (a copied run directory, a re-pointed metadata
+    /// service) drops the cache. Starts call this; monitors trust the boot id.
+    pub fn check_identity(&self) -> OcfResult<()> {
+        if self.cache.is_none() {
+            return Ok(());
+        }
+        let live = self.require_live("meta-data/instance-id")?;
+        match self.cache_lookup("meta-data/instance-id") {
+            Some(c) if c == live => {}
+            Some(c) => {
+                log::info!("cached instance id {c} is not this instance ({live})");
+                self.forget_cache();
+                self.cache_store("meta-data/instance-id", &live);
+            }
+            None => self.cache_store("meta-data/instance-id", &live),
+        }
+        Ok(())
+    }
+
+    /// [`require`](Self::require) through the cache, for paths whose value
+    /// cannot change while the instance runs.
+    pub fn require_cached(&self, path: &str) -> OcfResult<String> {
+        if let Some(v) = self.cache_lookup(path) {
+            return Ok(v);
+        }
+        let v = self.require_live(path)?;
+        self.cache_store(path, &v);
+        Ok(v)
+    }
+
+    /// [`get`](Self::get) through the cache; "no such thing" is not cached.
+    pub fn get_cached(&self, path: &str) -> OcfResult<Option<String>> {
+        if let Some(v) = self.cache_lookup(path) {
+            return Ok(Some(v));
+        }
+        let v = self.get(path)?;
+        if let Some(v) = &v {
+            self.cache_store(path, v);
+        }
+        Ok(v)
+    }
+
+    fn require_live(&self, path: &str) -> OcfResult<String> {
+        self.get(path)?.ok_or_else(|| {
+            OcfError::generic(format!(
+                "instance metadata at {} has no {path}: is this an EC2 instance?",
+                self.base
+            ))
+        })
+    }
+
+    /// The instance role's name (cached: it is not a secret) and its
+    /// current credentials' JSON (never cached). A role replaced while the
+    /// instance runs answers 404 for the old name: then ask again.
+    pub fn role_credentials(&self) -> OcfResult<Option<(String, String)>> {
+        for fresh in [false, true] {
+            let role = if fresh {
+                None
+            } else {
+                self.cache_lookup(ROLE_KEY)
+            };
+            let role = match role {
+                Some(r) => r,
+                None => {
+                    let Some(r) = self
+                        .get(ROLE_KEY)?
+                        .as_deref()
+                        .and_then(|r| r.lines().map(str::trim).find(|l| !l.is_empty()))
+                        .map(str::to_string)
+                    else {
+                        return Ok(None);
+                    };
+                    self.cache_store(ROLE_KEY, &r);
+                    r
+                }
+            };
+            if let Some(body) = self.get(&format!("{ROLE_KEY}{role}"))? {
+                return Ok(Some((role, body)));
+            }
+            if fresh {
+                break;
+            }
+        }
+        Ok(None)
     }
 
     pub fn endpoint(&self) -> &str {
@@ -101,12 +330,7 @@ impl Imds {
 
     /// Like [`get`], for paths every instance has.
     pub fn require(&self, path: &str) -> OcfResult<String> {
-        self.get(path)?.ok_or_else(|| {
-            OcfError::generic(format!(
-                "instance metadata at {} has no {path}: is this an EC2 instance?",
-                self.base
-            ))
-        })
+        self.require_live(path)
     }
 
     fn token(&self) -> OcfResult<String> {
@@ -213,16 +437,25 @@ impl<'a> Instance<'a> {
         Instance { imds }
     }
     pub fn region(&self) -> OcfResult<String> {
-        self.imds.require("meta-data/placement/region")
+        self.imds.require_cached("meta-data/placement/region")
     }
     pub fn availability_zone(&self) -> OcfResult<String> {
-        self.imds.require("meta-data/placement/availability-zone")
+        self.imds
+            .require_cached("meta-data/placement/availability-zone")
     }
     pub fn instance_id(&self) -> OcfResult<String> {
-        self.imds.require("meta-data/instance-id")
+        self.imds.require_cached("meta-data/instance-id")
     }
     pub fn primary_mac(&self) -> OcfResult<String> {
-        Ok(self.imds.require("meta-data/mac")?.to_ascii_lowercase())
+        Ok(self
+            .imds
+            .require_cached("meta-data/mac")?
+            .to_ascii_lowercase())
+    }
+    /// An attribute of an ENI that cannot change while it exists.
+    fn fixed_mac_attr(&self, mac: &str, attr: &str) -> OcfResult<Option<String>> {
+        self.imds
+            .get_cached(&format!("meta-data/network/interfaces/macs/{mac}/{attr}"))
     }
     fn mac_attr(&self, mac: &str, attr: &str) -> OcfResult<Option<String>> {
         self.imds
@@ -244,10 +477,26 @@ impl<'a> Instance<'a> {
     /// The ENI behind a local MAC address; `None` when this instance has no
     /// interface with that MAC (a local device that is not an ENI).
     pub fn eni_of_mac(&self, mac: &str) -> OcfResult<Option<String>> {
-        self.mac_attr(mac, "interface-id")
+        self.fixed_mac_attr(mac, "interface-id")
     }
     pub fn vpc_of_mac(&self, mac: &str) -> OcfResult<Option<String>> {
-        self.mac_attr(mac, "vpc-id")
+        self.fixed_mac_attr(mac, "vpc-id")
+    }
+    /// The ENI's primary private IPv4 (the first of local-ipv4s), which
+    /// stays for the ENI's life; secondary addresses come and go.
+    pub fn primary_ipv4_of_mac(&self, mac: &str) -> OcfResult<Option<String>> {
+        let key = format!("meta-data/network/interfaces/macs/{mac}/local-ipv4s#primary");
+        if let Some(v) = self.imds.cache_lookup(&key) {
+            return Ok(Some(v));
+        }
+        let first = self
+            .local_ipv4s_of_mac(mac)?
+            .into_iter()
+            .find(|s| !s.is_empty());
+        if let Some(ip) = &first {
+            self.imds.cache_store(&key, ip);
+        }
+        Ok(first)
     }
     pub fn vpc_cidrs_of_mac(&self, mac: &str) -> OcfResult<Vec<String>> {
         Ok(self
@@ -262,7 +511,7 @@ impl<'a> Instance<'a> {
             .unwrap_or_default())
     }
     pub fn local_ipv4(&self) -> OcfResult<String> {
-        self.imds.require("meta-data/local-ipv4")
+        self.imds.require_cached("meta-data/local-ipv4")
     }
     pub fn public_ipv4(&self) -> OcfResult<Option<String>> {
         self.imds.get("meta-data/public-ipv4")

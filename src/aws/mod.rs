@@ -3,6 +3,7 @@
 //! `aws_sdk_*` / `aws_config` types; agents call the domain functions in
 //! [`ec2`] with plain Rust values.
 
+pub mod checks;
 pub mod ec2;
 pub mod error;
 pub mod iam;
@@ -165,12 +166,15 @@ impl AwsOptions {
         })
     }
 
+    /// The metadata client, with the node's identity cache (see
+    /// [`imds::Imds::with_cache`]) under the run directory.
     pub fn imds(&self, env: &OcfEnv, deadline: Deadline) -> imds::Imds {
         imds::Imds::new(
             env.aws.imds_endpoint.as_deref(),
             self.imds_version,
             deadline,
         )
+        .with_cache(crate::ocf::state::StateFile::shared(env, "identity"))
     }
 }
 
@@ -193,6 +197,8 @@ pub struct Session {
     endpoint_override: Option<String>,
     env_endpoints: (Option<String>, Option<String>, Option<String>),
     proxy: Option<String>,
+    ec2: std::cell::OnceCell<aws_sdk_ec2::Client>,
+    route53: std::cell::OnceCell<aws_sdk_route53::Client>,
 }
 
 impl Session {
@@ -207,6 +213,63 @@ impl Session {
             .build()
             .map_err(|e| OcfError::generic(format!("cannot start the async runtime: {e}")))?;
         let proxy = opts.proxy.clone().or_else(|| env.proxy.clone());
+        let env_endpoints = (
+            env.aws.endpoint_url.clone(),
+            env.aws.endpoint_url_ec2.clone(),
+            env.aws.endpoint_url_route53.clone(),
+        );
+        let endpoint = opts
+            .endpoint_url
+            .clone()
+            .or_else(|| env.aws.endpoint_url.clone());
+        if instance_role_only(opts, env) && env_endpoints.1.is_none() && env_endpoints.2.is_none() {
+            // What a node under Pacemaker has: no keys, no profile, only the
+            // instance role. The SDK's configuration loader and credential
+            // chain would probe every other source and fetch the role's
+            // credentials with an IMDS client of its own (a second token);
+            // ours shares the token and the identity cache.
+            let region = match region_without_profile(opts, env)? {
+                Some(r) => r,
+                None => region_from_imds(imds)?,
+            };
+            let creds = instance_role_credentials(imds).map_err(|e| {
+                if e.rc == crate::ocf::Rc::Perm {
+                    OcfError::perm(format!(
+                        "no AWS credentials found: {}; attach an instance role (IAM \
+                         instance profile) to this instance, or configure a profile",
+                        tried(opts, env, imds)
+                    ))
+                } else {
+                    e
+                }
+            })?;
+            let mut b = SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(region.clone()))
+                .credentials_provider(SharedCredentialsProvider::new(creds))
+                .retry_config(RetryConfig::disabled())
+                .timeout_config(timeouts(deadline))
+                .http_client(http_client(
+                    proxy.as_deref(),
+                    endpoint.as_deref(),
+                    env,
+                    imds,
+                )?);
+            if let Some(u) = &endpoint {
+                b = b.endpoint_url(u);
+            }
+            return Ok(Session {
+                rt,
+                conf: b.build(),
+                deadline,
+                region,
+                endpoint_override: opts.endpoint_url.clone(),
+                env_endpoints,
+                proxy,
+                ec2: Default::default(),
+                route53: Default::default(),
+            });
+        }
         let profile_files = profile_files(env);
         let region = rt.block_on(resolve_region(opts, env, imds, &profile_files))?;
 
@@ -216,12 +279,7 @@ impl Session {
                 // `Session::call` retries, bounded by the deadline.
                 RetryConfig::disabled(),
             )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(deadline.slice(Duration::from_secs(3)))
-                    .operation_attempt_timeout(deadline.slice(Duration::from_secs(10)))
-                    .build(),
-            );
+            .timeout_config(timeouts(deadline));
         if let Some(files) = profile_files {
             loader = loader.profile_files(files);
         }
@@ -231,9 +289,12 @@ impl Session {
         if let Some(u) = &opts.endpoint_url {
             loader = loader.endpoint_url(u);
         }
-        if let Some(p) = &proxy {
-            loader = loader.http_client(proxied_http_client(p, env, imds)?);
-        }
+        loader = loader.http_client(http_client(
+            proxy.as_deref(),
+            endpoint.as_deref(),
+            env,
+            imds,
+        )?);
         let conf = rt.block_on(async {
             match tokio::time::timeout(deadline.remaining(), loader.load()).await {
                 Ok(c) => Ok(c),
@@ -249,13 +310,25 @@ impl Session {
             deadline,
             region,
             endpoint_override: opts.endpoint_url.clone(),
-            env_endpoints: (
-                env.aws.endpoint_url.clone(),
-                env.aws.endpoint_url_ec2.clone(),
-                env.aws.endpoint_url_route53.clone(),
-            ),
+            env_endpoints,
             proxy,
+            ec2: Default::default(),
+            route53: Default::default(),
         })
+    }
+
+    /// The EC2 client of this session (built once).
+    pub(crate) fn ec2(&self) -> aws_sdk_ec2::Client {
+        self.ec2
+            .get_or_init(|| aws_sdk_ec2::Client::new(&self.conf))
+            .clone()
+    }
+
+    /// The Route 53 client of this session (built once).
+    pub(crate) fn route53(&self) -> aws_sdk_route53::Client {
+        self.route53
+            .get_or_init(|| aws_sdk_route53::Client::new(&self.conf))
+            .clone()
     }
 
     pub fn region(&self) -> &str {
@@ -369,9 +442,87 @@ impl Session {
     }
 }
 
+fn timeouts(deadline: Deadline) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(deadline.slice(Duration::from_secs(3)))
+        .operation_attempt_timeout(deadline.slice(Duration::from_secs(10)))
+        .build()
+}
+
+/// Whether nothing but the instance role could supply credentials: no keys
+/// in the environment, no profile named, no config or credentials file, no
+/// web identity or container credentials.
+fn instance_role_only(opts: &AwsOptions, env: &OcfEnv) -> bool {
+    let home = env.home.clone().unwrap_or_else(|| "/root".into());
+    let config = env
+        .aws
+        .config_file
+        .clone()
+        .unwrap_or(format!("{home}/.aws/config"));
+    let creds = env
+        .aws
+        .credentials_file
+        .clone()
+        .unwrap_or(format!("{home}/.aws/credentials"));
+    !env.aws.access_key_set
+        && !env.aws.other_credential_source
+        && opts.profile.is_none()
+        && env.aws.profile.is_none()
+        && !std::path::Path::new(&config).exists()
+        && !std::path::Path::new(&creds).exists()
+}
+
+/// The region from the parameter or the environment, if set there.
+fn region_without_profile(opts: &AwsOptions, env: &OcfEnv) -> OcfResult<Option<String>> {
+    if let Some(r) = &opts.region {
+        return Ok(Some(r.clone()));
+    }
+    if let Some(r) = env.aws.region.as_ref().or(env.aws.default_region.as_ref()) {
+        check_region(r).map_err(|e| e.context("AWS_REGION/AWS_DEFAULT_REGION"))?;
+        return Ok(Some(r.clone()));
+    }
+    Ok(None)
+}
+
+fn region_from_imds(imds: &imds::Imds) -> OcfResult<String> {
+    imds::Instance::new(imds).region().map_err(|e| {
+        e.context(
+            "no region set (parameter region, AWS_REGION, profile) and the instance \
+             metadata could not tell it",
+        )
+    })
+}
+
+/// Everything the credential chain tries, for the exit reason.
+fn tried(opts: &AwsOptions, env: &OcfEnv, imds: &imds::Imds) -> String {
+    let home = env.home.clone().unwrap_or_else(|| "/root".into());
+    format!(
+        "tried environment (AWS_ACCESS_KEY_ID {}), profile '{}' in {} and {}, \
+         web identity and container credentials, and the instance role via {}",
+        if env.aws.access_key_set {
+            "set"
+        } else {
+            "not set"
+        },
+        opts.profile
+            .clone()
+            .or_else(|| env.aws.profile.clone())
+            .unwrap_or_else(|| "default".into()),
+        env.aws
+            .config_file
+            .clone()
+            .unwrap_or(format!("{home}/.aws/config")),
+        env.aws
+            .credentials_file
+            .clone()
+            .unwrap_or(format!("{home}/.aws/credentials")),
+        imds.endpoint()
+    )
+}
+
 /// Pacemaker runs agents without HOME; the AWS CLI users of these clusters
 /// keep their profile in /root/.aws, so look there.
-fn profile_files(env: &OcfEnv) -> Option<EnvConfigFiles> {
+pub(crate) fn profile_files(env: &OcfEnv) -> Option<EnvConfigFiles> {
     if env.home.is_some() {
         return None;
     }
@@ -417,9 +568,8 @@ async fn resolve_region(
     if let Some(r) = &opts.region {
         return Ok(r.clone());
     }
-    if let Some(r) = env.aws.region.as_ref().or(env.aws.default_region.as_ref()) {
-        check_region(r).map_err(|e| e.context("AWS_REGION/AWS_DEFAULT_REGION"))?;
-        return Ok(r.clone());
+    if let Some(r) = region_without_profile(opts, env)? {
+        return Ok(r);
     }
     let mut b = aws_config::profile::ProfileFileRegionProvider::builder();
     if let Some(f) = files {
@@ -432,9 +582,7 @@ async fn resolve_region(
     if let Some(r) = b.build().region().await {
         return Ok(r.to_string());
     }
-    imds::Instance::new(imds)
-        .region()
-        .map_err(|e| e.context("no region set (parameter region, AWS_REGION, profile) and the instance metadata could not tell it"))
+    region_from_imds(imds)
 }
 
 async fn resolve_credentials(
@@ -447,37 +595,13 @@ async fn resolve_credentials(
     let Some(provider) = conf.credentials_provider() else {
         return Err(OcfError::generic("no credentials provider configured"));
     };
-    let tried = || {
-        let home = env.home.clone().unwrap_or_else(|| "/root".into());
-        format!(
-            "tried environment (AWS_ACCESS_KEY_ID {}), profile '{}' in {} and {}, \
-             web identity and container credentials, and the instance role via {}",
-            if env.aws.access_key_set {
-                "set"
-            } else {
-                "not set"
-            },
-            opts.profile
-                .clone()
-                .or_else(|| env.aws.profile.clone())
-                .unwrap_or_else(|| "default".into()),
-            env.aws
-                .config_file
-                .clone()
-                .unwrap_or(format!("{home}/.aws/config")),
-            env.aws
-                .credentials_file
-                .clone()
-                .unwrap_or(format!("{home}/.aws/credentials")),
-            imds.endpoint()
-        )
-    };
+    let tried = || tried(opts, env, imds);
     let found = tokio::time::timeout(deadline.remaining(), provider.provide_credentials()).await;
     let creds = match found {
         Ok(Ok(c)) => c,
         // aws-config reads instance-role credentials over IMDSv2 only; on an
         // IMDSv1-only instance (imds_version=1) fetch them ourselves.
-        Ok(Err(_)) if opts.imds_version == imds::Version::V1 => imds_v1_role_credentials(imds)
+        Ok(Err(_)) if opts.imds_version == imds::Version::V1 => instance_role_credentials(imds)
             .map_err(|e| e.context(&format!("no AWS credentials ({})", tried())))?,
         Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
             return Err(OcfError::perm(format!(
@@ -514,16 +638,38 @@ async fn resolve_credentials(
         .build())
 }
 
-/// The SDK's default HTTP client, with a proxy. Instance metadata (used by
-/// the SDK for instance-role credentials) is always exempt.
-fn proxied_http_client(
-    proxy: &str,
+/// The HTTP client for the API: through `proxy` if set (instance metadata,
+/// used by the SDK for instance-role credentials, is always exempt); without
+/// TLS when the endpoint is plain http (a test world, an HTTP proxy's own
+/// endpoint), which spares loading and parsing the system's root
+/// certificates on every action.
+fn http_client(
+    proxy: Option<&str>,
+    endpoint: Option<&str>,
     env: &OcfEnv,
     imds: &imds::Imds,
 ) -> OcfResult<aws_smithy_runtime_api::client::http::SharedHttpClient> {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
     use aws_smithy_http_client::{Builder, Connector};
+    let plain = endpoint.is_some_and(|e| e.starts_with("http://"))
+        && proxy.is_none_or(|p| p.starts_with("http://"));
+    let Some(proxy) = proxy else {
+        return Ok(
+            Builder::new().build_with_connector_fn(move |settings, components| {
+                let mut b = Connector::builder().proxy_config(ProxyConfig::disabled());
+                b.set_connector_settings(settings.cloned());
+                if let Some(c) = components {
+                    b.set_sleep_impl(c.sleep_impl());
+                }
+                if plain {
+                    b.build_http()
+                } else {
+                    b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
+                }
+            }),
+        );
+    };
     let imds_host = imds
         .endpoint()
         .split("://")
@@ -558,26 +704,27 @@ fn proxied_http_client(
             if let Some(c) = components {
                 b.set_sleep_impl(c.sleep_impl());
             }
-            b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
+            if plain {
+                b.build_http()
+            } else {
+                b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
+            }
         }),
     )
 }
 
-/// Instance-role credentials over IMDSv1 (`imds_version=1`).
-fn imds_v1_role_credentials(imds: &imds::Imds) -> OcfResult<aws_credential_types::Credentials> {
-    let roles = imds.get("meta-data/iam/security-credentials/")?;
-    let Some(role) = roles
-        .as_deref()
-        .and_then(|r| r.lines().map(str::trim).find(|l| !l.is_empty()))
-        .map(str::to_string)
-    else {
+/// Instance-role credentials from the instance metadata, over the same
+/// client (and IMDSv2 token) as every other metadata lookup; the role's name
+/// comes from the identity cache when known. `Rc::Perm` when the instance
+/// has no role.
+fn instance_role_credentials(imds: &imds::Imds) -> OcfResult<aws_credential_types::Credentials> {
+    let Some((role, body)) = imds.role_credentials()? else {
         return Err(OcfError::perm(format!(
             "this instance has no instance role (nothing under iam/security-credentials at {}): \
              attach an IAM instance profile, or configure a profile",
             imds.endpoint()
         )));
     };
-    let body = imds.require(&format!("meta-data/iam/security-credentials/{role}"))?;
     let bad = |what: &str| {
         OcfError::generic(format!(
             "instance metadata returned unusable credentials for role {role}: {what}"
@@ -598,6 +745,6 @@ fn imds_v1_role_credentials(imds: &imds::Imds) -> OcfResult<aws_credential_types
         field("SecretAccessKey").ok_or_else(|| bad("no SecretAccessKey"))?,
         field("Token"),
         expiry,
-        "imds-v1-instance-role",
+        "instance-role",
     ))
 }

@@ -11,7 +11,7 @@ use aws_sdk_route53::Client;
 use std::time::Duration;
 
 fn client(s: &Session) -> Client {
-    Client::new(s.sdk_config())
+    s.route53()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

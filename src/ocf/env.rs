@@ -47,6 +47,9 @@ pub struct AwsEnv {
     pub config_file: Option<String>,
     pub credentials_file: Option<String>,
     pub access_key_set: bool,
+    /// Web identity or container credentials are configured
+    /// (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_*).
+    pub other_credential_source: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -103,6 +106,13 @@ impl OcfEnv {
                 config_file: var("AWS_CONFIG_FILE"),
                 credentials_file: var("AWS_SHARED_CREDENTIALS_FILE"),
                 access_key_set: var("AWS_ACCESS_KEY_ID").is_some(),
+                other_credential_source: [
+                    "AWS_WEB_IDENTITY_TOKEN_FILE",
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                ]
+                .iter()
+                .any(|v| var(v).is_some()),
             },
             rsctmp: var("HA_RSCTMP"),
         }

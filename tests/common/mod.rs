@@ -729,6 +729,7 @@ pub fn agent_link(agent: &str) -> PathBuf {
     dir.join(agent)
 }
 
+#[derive(Debug)]
 pub struct Run {
     pub rc: i32,
     pub stdout: String,

@@ -446,6 +446,16 @@ scenario_7() {
         holds_vip solo || { fail "solo does not hold the VIP"; return 1; }
         no_failures solo || return 1
         imds_role_used solo || { fail "no agent fetched the instance role's credentials from IMDS"; return 1; }
+        # doctor reads each resource from the live CIB (crm_resource) and
+        # must find nothing wrong with a cluster that works.
+        local rsc out
+        for rsc in rsc_vip rsc_eip rsc_dns rsc_az; do
+            out=$(nx solo ocf-aws doctor --resource "$rsc" --json) ||
+                { fail "$tool: ocf-aws doctor --resource $rsc failed on a healthy cluster: $(tr -s ' \n' ' ' <<<"$out" | head -c 3000)"; return 1; }
+            [[ $(jfield ok <<<"$out") == true && $(jfield resource <<<"$out") == "$rsc" ]] ||
+                { fail "$tool: doctor --resource $rsc: $out"; return 1; }
+        done
+        say "ocf-aws doctor --resource: rsc_vip, rsc_eip, rsc_dns, rsc_az all green"
         [[ $(nx solo attrd_updater --query --name '#health-aws-az' 2>&1) == *'value="green"'* ]] ||
             { fail "az did not publish #health-aws-az=green"; return 1; }
         # Remove the resources (Pacemaker stops them) before the next variant.

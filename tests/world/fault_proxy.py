@@ -41,6 +41,11 @@ Control endpoints (never forwarded, not counted), JSON answers:
   POST /_proxy/zone-state?zone=us-east-1a&state=impaired   (state=available undoes)
   POST /_proxy/hold-pending?on=1|0    GetChange/ChangeResourceRecordSets say PENDING
 
+EC2 requests with DryRun=true that no rule matches are answered like EC2
+does (412 DryRunOperation) instead of being forwarded: moto ignores DryRun
+for some mutating actions (ReplaceRoute, CreateRoute, AssociateAddress) and
+would carry them out.
+
 Action names: EC2 (and other query services): the form field Action= (body or
 query string). Route 53 (REST, /2013-04-01/...): the API operation derived
 from method + path (ListResourceRecordSets, ChangeResourceRecordSets, GetChange,
@@ -603,6 +608,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 status, text, headers = fault_response(req, rule)
                 entry["status"] = status
                 return self.reply(status, text, headers)
+        if req.service == "ec2" and (form_field(req.form, "DryRun") or "").lower() == "true":
+            # moto carries out ReplaceRoute, CreateRoute and AssociateAddress
+            # even with DryRun=true; EC2 only says whether it would have.
+            status, text, headers = ec2_error(
+                412, "DryRunOperation",
+                "Request would have succeeded, but DryRun flag is set.", str(uuid.uuid4()))
+            entry["status"] = status
+            return self.reply(status, text, headers)
         entry["status"] = self.forward(req)
 
     def forward(self, req):

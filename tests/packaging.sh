@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# The packages as a user gets them: builds the .deb and the .rpm
+# (packaging/build.sh), installs the .deb on this machine with dpkg, checks
+# what Pacemaker and man see, removes it again, and compares the .rpm's
+# layout and scriptlets with the .deb's.
+#
+#   bash tests/packaging.sh              # as root; builds the packages first
+#   bash tests/packaging.sh DEB RPM      # test packages built already
+#
+# It installs for real (/usr, the dpkg database), so it refuses to start when
+# any file of the package is already there, e.g. from ocf/install.sh, rather
+# than overwrite or delete something it did not put there; and whatever
+# happens it removes the package it installed. Last line:
+# `packaging: N passed, M failed` (tests/run.sh adds it to its summary).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+[[ $(id -u) -eq 0 ]] || { echo "tests/packaging.sh: needs root (dpkg -i)" >&2; exit 1; }
+
+passed=0 failed=0
+ok() {
+    passed=$((passed + 1))
+    echo "ok    $*"
+}
+bad() {
+    failed=$((failed + 1))
+    echo "FAIL  $*"
+}
+# check DESCRIPTION COMMAND...: a check whose command's status is the verdict.
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+die() {
+    echo "tests/packaging.sh: $*" >&2
+    exit 1
+}
+
+if (($# == 2)); then
+    deb=$1 rpm=$2
+else
+    built=$(bash packaging/build.sh)
+    # build.sh's last two lines are the package paths.
+    deb=$(tail -n 2 <<<"$built" | sed -n 1p)
+    rpm=$(tail -n 1 <<<"$built")
+fi
+[[ -f $deb && -f $rpm ]] || die "no packages ($deb, $rpm)"
+# shellcheck source=tests/deps.sh
+. tests/deps.sh
+deps_packaging
+echo "packages: ${deb##*/}, ${rpm##*/}"
+
+work=$(mktemp -d)
+installed=0
+rundir=/run/resource-agents/ocf-aws
+rundir_was_there=0
+if [[ -e $rundir ]]; then rundir_was_there=1; fi
+cleanup() {
+    local rc=$?
+    if ((installed)); then
+        dpkg --purge ocf-aws >/dev/null 2>&1 || echo "tests/packaging.sh: dpkg --purge ocf-aws failed: remove it by hand" >&2
+    fi
+    # The postinst made the run directory; it was not here before.
+    ((rundir_was_there)) || rmdir "$rundir" 2>/dev/null || true
+    rm -rf "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# The .deb's entries as "TYPE PATH[ -> TARGET]" lines, TYPE d, f or l.
+dpkg-deb -c "$deb" | awk '{
+    t = substr($1, 1, 1); if (t == "-") t = "f"
+    p = $6; sub(/^\.\//, "/", p); sub(/\/$/, "", p)
+    if (p == "" || p == "/") next
+    line = t " " p
+    if (t == "l") line = line " -> " $8
+    print line
+}' | sort >"$work/deb.list"
+grep -v '^d ' "$work/deb.list" | cut -d' ' -f2 >"$work/deb.files"
+[[ -s $work/deb.files ]] || die "dpkg-deb -c $deb lists no files"
+
+# Refuse to run over an existing installation (see the header).
+if dpkg-query -W -f '${db:Status-Abbrev}' ocf-aws 2>/dev/null | grep -q '^i'; then
+    die "the ocf-aws package is installed already: not touching it (dpkg -r ocf-aws first)"
+fi
+while read -r f; do
+    if [[ -e $f || -L $f ]]; then
+        die "$f exists already (ocf/install.sh --uninstall removes an install.sh layout): not overwriting it"
+    fi
+done <"$work/deb.files"
+for d in /usr/lib/ocf/lib/aws /usr/lib/ocf/resource.d/aws /usr/share/doc/ocf-aws; do
+    [[ ! -e $d ]] || die "$d exists already: not touching it"
+done
+
+echo "--- the .deb"
+control() { dpkg-deb -f "$deb" "$1"; }
+check "Depends has iproute2 ($(control Depends))" grep -qw iproute2 <<<"$(control Depends)"
+check "Recommends pacemaker-cli-utils" grep -qx pacemaker-cli-utils <<<"$(control Recommends)"
+check "Section: admin" test "$(control Section)" = admin
+mkdir "$work/control"
+dpkg-deb -e "$deb" "$work/control"
+scripts=$(find "$work/control" -mindepth 1 -printf '%f\n' | grep -Ev '^(control|md5sums)$' | sort | tr '\n' ' ')
+check "maintainer scripts: only postinst (got: $scripts)" test "$scripts" = "postinst "
+check "postinst is packaging/debian/postinst" cmp -s "$work/control/postinst" packaging/debian/postinst
+# No conffiles: nothing under /etc, and /usr/lib/tmpfiles.d is the vendor
+# location (an admin overrides it in /etc/tmpfiles.d), so dpkg -r leaves
+# nothing behind.
+check "no conffiles" test ! -e "$work/control/conffiles"
+
+echo "--- dpkg -i"
+installed=1
+if dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1; then
+    ok "dpkg -i ${deb##*/}"
+else
+    bad "dpkg -i ${deb##*/}: $(tail -n 3 "$work/dpkg-i.log")"
+fi
+check "dpkg says installed" test "$(dpkg-query -W -f '${db:Status-Abbrev}' ocf-aws)" = "ii "
+
+bin=/usr/lib/ocf/lib/aws/ocf-aws
+check "$bin is an executable file, not a link" test -f "$bin" -a ! -L "$bin" -a -x "$bin"
+agents=$("$bin" --list | sort)
+[[ -n $agents ]] || bad "$bin --list printed nothing"
+
+for link in /usr/sbin/ocf-aws /usr/lib/ocf/resource.d/aws/*; do
+    target=$(readlink "$link" || true)
+    if [[ -L $link && $target != /* && $(realpath "$link") == "$bin" ]]; then
+        ok "$link -> $target (relative, resolves to $bin)"
+    else
+        bad "$link: not a relative symlink to $bin (-> ${target:-not a link})"
+    fi
+done
+check "one link in resource.d/aws per agent of --list" \
+    test "$(find /usr/lib/ocf/resource.d/aws -mindepth 1 -printf '%f\n' | sort)" = "$agents"
+
+echo "--- Pacemaker"
+listed=$(crm_resource --list-agents ocf:aws 2>&1 | sort)
+if [[ $listed == "$agents" ]]; then
+    ok "crm_resource --list-agents ocf:aws lists exactly: $(tr '\n' ' ' <<<"$agents")"
+else
+    bad "crm_resource --list-agents ocf:aws: '$(tr '\n' ' ' <<<"$listed")', ocf-aws --list: '$(tr '\n' ' ' <<<"$agents")'"
+fi
+for a in $agents; do
+    if ! crm_resource --show-metadata "ocf:aws:$a" >"$work/md.$a" 2>"$work/md.$a.err"; then
+        bad "crm_resource --show-metadata ocf:aws:$a failed: $(head -n 2 "$work/md.$a.err")"
+    elif /usr/sbin/ocf-aws "$a" meta-data | cmp -s - "$work/md.$a"; then
+        ok "crm_resource --show-metadata ocf:aws:$a prints our meta-data ($(wc -l <"$work/md.$a") lines)"
+    else
+        bad "crm_resource --show-metadata ocf:aws:$a differs from ocf-aws $a meta-data"
+    fi
+done
+
+echo "--- man pages"
+pages=()
+for a in $agents; do pages+=("ocf_aws_$a:7"); done
+pages+=("ocf-aws:8")
+for p in "${pages[@]}"; do
+    name=${p%:*} section=${p#*:}
+    file=/usr/share/man/man$section/$name.$section.gz
+    if [[ $(man -w "$section" "$name" 2>/dev/null) != "$file" ]]; then
+        bad "man -w $section $name does not find $file"
+        continue
+    fi
+    # Warnings on (groff -ww), in the C locale (ASCII device) and in UTF-8:
+    # any diagnostic on stderr fails the page.
+    for loc in C C.UTF-8; do
+        if LC_ALL=$loc MANWIDTH=80 man --warnings=w -l "$file" >"$work/page" 2>"$work/page.err" &&
+            [[ ! -s $work/page.err ]] && grep -q '^NAME' "$work/page" &&
+            grep -q "^ *$name - " "$work/page"; then
+            ok "man -l $file renders without warnings (LC_ALL=$loc, $(wc -l <"$work/page") lines)"
+        else
+            bad "man -l $file (LC_ALL=$loc): $(head -n 3 "$work/page.err")"
+        fi
+    done
+done
+same_pages=1
+for a in $agents; do
+    zcat "/usr/share/man/man7/ocf_aws_$a.7.gz" | cmp -s - <(/usr/sbin/ocf-aws man "$a") || same_pages=0
+done
+zcat /usr/share/man/man8/ocf-aws.8.gz | cmp -s - <(/usr/sbin/ocf-aws man ocf-aws) || same_pages=0
+check "the installed pages are what the installed binary generates" test "$same_pages" = 1
+
+echo "--- docs and run directory"
+for a in $agents; do
+    check "crm-examples for $a in /usr/share/doc/ocf-aws" \
+        test -f "/usr/share/doc/ocf-aws/crm-examples/$a.crm" -a -f "/usr/share/doc/ocf-aws/crm-examples/$a.pcs"
+done
+check "README.md in /usr/share/doc/ocf-aws" cmp -s README.md /usr/share/doc/ocf-aws/README.md
+check "copyright in /usr/share/doc/ocf-aws" test -s /usr/share/doc/ocf-aws/copyright
+check "tmpfiles.d entry is packaging/tmpfiles.d/ocf-aws.conf" \
+    cmp -s packaging/tmpfiles.d/ocf-aws.conf /usr/lib/tmpfiles.d/ocf-aws.conf
+if command -v systemd-tmpfiles >/dev/null; then
+    if ((rundir_was_there)); then made="was there already"; else made="made by postinst"; fi
+    check "$rundir is 0700 root ($made)" \
+        test "$(stat -c '%a %U' "$rundir" 2>/dev/null)" = "700 root"
+fi
+
+echo "--- dpkg -r"
+if dpkg -r ocf-aws >"$work/dpkg-r.log" 2>&1; then
+    ok "dpkg -r ocf-aws"
+else
+    bad "dpkg -r ocf-aws: $(tail -n 3 "$work/dpkg-r.log")"
+fi
+left=()
+while read -r f; do
+    if [[ -e $f || -L $f ]]; then left+=("$f"); fi
+done <"$work/deb.files"
+for d in /usr/lib/ocf/lib/aws /usr/lib/ocf/resource.d/aws /usr/share/doc/ocf-aws; do
+    if [[ -e $d ]]; then left+=("$d"); fi
+done
+check "dpkg -r left no file of the package (${left[*]:-none left})" test "${#left[@]}" -eq 0
+check "dpkg forgot the package (no conffiles to keep)" \
+    test -z "$(dpkg-query -W -f '${db:Status-Abbrev}' ocf-aws 2>/dev/null | grep -v '^un')"
+dpkg --purge ocf-aws >/dev/null 2>&1 || true
+installed=0
+
+echo "--- the .rpm"
+# Same "TYPE PATH[ -> TARGET]" lines from the rpm header.
+rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES} %{FILELINKTOS}\n]' "$rpm" 2>/dev/null | awk '{
+    t = substr($1, 1, 1); if (t == "-") t = "f"
+    line = t " " $2
+    if (t == "l") line = line " -> " $3
+    print line
+}' | sort >"$work/rpm.list"
+if diff <(grep -v '^d ' "$work/deb.list") <(grep -v '^d ' "$work/rpm.list") >"$work/layout.diff"; then
+    ok "rpm -qlp: the same $(grep -vc '^d ' "$work/rpm.list") files and symlinks (with targets) as dpkg-deb -c"
+else
+    bad "rpm and deb layouts differ (< deb, > rpm): $(tr '\n' ' ' <"$work/layout.diff")"
+fi
+extra_dirs=$(comm -13 <(grep '^d ' "$work/deb.list") <(grep '^d ' "$work/rpm.list"))
+check "every directory the .rpm owns is in the .deb (${extra_dirs:-ok})" test -z "$extra_dirs"
+check "no %{_libdir} (lib64) path in the .rpm" test -z "$(rpm -qlp "$rpm" 2>/dev/null | grep lib64)"
+# The intended scriptlet is the spec's own %post, verbatim: nothing added by
+# rpmbuild's macros, nothing else.
+expected=$(
+    echo "postinstall scriptlet (using /bin/sh):"
+    awk '/^%post$/ { on = 1; next } on && /^%/ { exit } on' packaging/ocf-aws.spec | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
+)
+scripts=$(rpm -qp --scripts "$rpm" 2>/dev/null)
+if [[ $scripts == "$expected" ]]; then
+    ok "rpm -qp --scripts: exactly the spec's %post"
+else
+    bad "rpm -qp --scripts: got '$scripts', expected '$expected'"
+fi
+check "rpm Requires iproute" grep -qx iproute <<<"$(rpm -qp --requires "$rpm" 2>/dev/null)"
+check "rpm Recommends pacemaker-cli" grep -qx pacemaker-cli <<<"$(rpm -qp --recommends "$rpm" 2>/dev/null)"
+
+echo "packaging: $passed passed, $failed failed"
+((failed == 0))
