@@ -306,8 +306,35 @@ fn identity_cache_is_private_used_and_dropped_when_wrong() {
     );
 }
 
+/// The instance-role fast path skips the SDK's configuration loader, so
+/// the endpoint variants only that loader reads must send an action down
+/// the full path. EC2 refuses FIPS together with a custom endpoint, which
+/// makes "honoured" observable against the emulator: a start that ignored
+/// the variable would succeed.
+fn fips_endpoint_setting_is_not_dropped() {
+    let w = World::new();
+    let vip = [("ip", w.vip.as_str())];
+    let before = w.routes();
+    let r = w.agent_env(
+        "node2",
+        "vip",
+        "start",
+        &vip,
+        &[("AWS_USE_FIPS_ENDPOINT", "true")],
+    );
+    assert_ne!(r.rc, 0, "{}", r.stderr);
+    assert!(r.reason().contains("FIPS"), "{}", r.stderr);
+    assert_eq!(w.routes(), before, "a refused start changed the routes");
+    // Without it, the same start goes through.
+    w.agent("node2", "vip", "start", &vip).expect(0);
+}
+
 fn main() {
     run_tests(vec![
+        (
+            "fips_endpoint_setting_is_not_dropped",
+            fips_endpoint_setting_is_not_dropped,
+        ),
         ("vip_start_floor", vip_start_floor),
         ("vip_monitors_floor", vip_monitors_floor),
         ("eip_and_dns_start_floor", eip_and_dns_start_floor),

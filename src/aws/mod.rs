@@ -451,7 +451,8 @@ fn timeouts(deadline: Deadline) -> TimeoutConfig {
 
 /// Whether nothing but the instance role could supply credentials: no keys
 /// in the environment, no profile named, no config or credentials file, no
-/// web identity or container credentials.
+/// web identity or container credentials; and no FIPS or dual-stack endpoint
+/// asked for, which only the SDK's full loader honours.
 fn instance_role_only(opts: &AwsOptions, env: &OcfEnv) -> bool {
     let home = env.home.clone().unwrap_or_else(|| "/root".into());
     let config = env
@@ -466,6 +467,7 @@ fn instance_role_only(opts: &AwsOptions, env: &OcfEnv) -> bool {
         .unwrap_or(format!("{home}/.aws/credentials"));
     !env.aws.access_key_set
         && !env.aws.other_credential_source
+        && !env.aws.endpoint_variant
         && opts.profile.is_none()
         && env.aws.profile.is_none()
         && !std::path::Path::new(&config).exists()

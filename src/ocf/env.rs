@@ -50,6 +50,9 @@ pub struct AwsEnv {
     /// Web identity or container credentials are configured
     /// (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_*).
     pub other_credential_source: bool,
+    /// Endpoint variants that only the SDK's full configuration loader
+    /// reads (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT).
+    pub endpoint_variant: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -113,6 +116,9 @@ impl OcfEnv {
                 ]
                 .iter()
                 .any(|v| var(v).is_some()),
+                endpoint_variant: ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"]
+                    .iter()
+                    .any(|v| var(v).is_some()),
             },
             rsctmp: var("HA_RSCTMP"),
         }
