@@ -10,7 +10,7 @@
 //! so they read like every other OCF agent's page.
 
 use crate::agents;
-use crate::ocf::{AgentSpec, Kind, Param};
+use crate::ocf::{AgentSpec, Param};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -161,29 +161,6 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// The parameter's description as meta-data writes it (longdesc, else the
-/// shortdesc, plus the allowed values of a select).
-fn param_text(p: &Param) -> String {
-    let mut long = if p.longdesc.is_empty() {
-        p.shortdesc.to_string()
-    } else {
-        p.longdesc.to_string()
-    };
-    if let Kind::Select(opts) = p.kind {
-        long.push_str(&format!(" Allowed values: {}.", opts.join(", ")));
-    }
-    long
-}
-
-/// The OCF content type meta-data declares for the parameter.
-fn param_type(p: &Param) -> &'static str {
-    match p.kind {
-        Kind::Integer { .. } => "integer",
-        Kind::Boolean => "boolean",
-        Kind::String | Kind::Select(_) => "string",
-    }
-}
-
 /// `(unique, required, string, no default)` as resource-agents' pages say it.
 pub fn param_summary(
     unique: bool,
@@ -322,14 +299,14 @@ pub fn agent_page(spec: &AgentSpec) -> String {
     out.push_str(".SH SUPPORTED PARAMETERS\n");
     for p in spec.params {
         let _ = writeln!(out, ".PP\n\\fB{}\\fR \\- {}", esc(p.name), esc(p.shortdesc));
-        let _ = writeln!(out, ".RS 4\n{}", esc(&param_text(p)));
+        let _ = writeln!(out, ".RS 4\n{}", esc(&p.description()));
         let _ = writeln!(
             out,
             ".sp\n{}\n.RE",
             esc(&param_summary(
                 p.unique,
                 p.required,
-                param_type(p),
+                p.content_type(),
                 p.default
             ))
         );
@@ -383,7 +360,11 @@ pub fn agent_page(spec: &AgentSpec) -> String {
     if !required.is_empty() {
         lines.push("  params".into());
         for p in &required {
-            lines.push(format!("    {}={}", p.name, param_type(p).to_uppercase()));
+            lines.push(format!(
+                "    {}={}",
+                p.name,
+                p.content_type().to_uppercase()
+            ));
         }
     }
     for o in &ops {
@@ -395,7 +376,7 @@ pub fn agent_page(spec: &AgentSpec) -> String {
     let _ = writeln!(out, "{}", esc("The same resource with pcs(8):"));
     let mut lines = vec![format!("pcs resource create {rsc} {agent}")];
     for p in &required {
-        lines.push(format!("  {}={}", p.name, param_type(p).to_uppercase()));
+        lines.push(format!("  {}={}", p.name, p.content_type().to_uppercase()));
     }
     for (i, o) in ops.iter().enumerate() {
         lines.push(format!("  {}{o}", if i == 0 { "op " } else { "   " }));

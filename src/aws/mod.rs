@@ -656,22 +656,33 @@ fn http_client(
     use aws_smithy_http_client::{Builder, Connector};
     let plain = endpoint.is_some_and(|e| e.starts_with("http://"))
         && proxy.is_none_or(|p| p.starts_with("http://"));
-    let Some(proxy) = proxy else {
-        return Ok(
-            Builder::new().build_with_connector_fn(move |settings, components| {
-                let mut b = Connector::builder().proxy_config(ProxyConfig::disabled());
-                b.set_connector_settings(settings.cloned());
-                if let Some(c) = components {
-                    b.set_sleep_impl(c.sleep_impl());
-                }
-                if plain {
-                    b.build_http()
-                } else {
-                    b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
-                }
-            }),
-        );
+    let cfg = match proxy {
+        None => ProxyConfig::disabled(),
+        Some(proxy) => proxy_config(proxy, env, imds)?,
     };
+    Ok(
+        Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut b = Connector::builder().proxy_config(cfg.clone());
+            b.set_connector_settings(settings.cloned());
+            if let Some(c) = components {
+                b.set_sleep_impl(c.sleep_impl());
+            }
+            if plain {
+                b.build_http()
+            } else {
+                b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
+            }
+        }),
+    )
+}
+
+/// All requests through `proxy`, except instance metadata (its well-known
+/// addresses and the configured endpoint's host) and `NO_PROXY`.
+fn proxy_config(
+    proxy: &str,
+    env: &OcfEnv,
+    imds: &imds::Imds,
+) -> OcfResult<aws_smithy_http_client::proxy::ProxyConfig> {
     let imds_host = imds
         .endpoint()
         .split("://")
@@ -691,28 +702,14 @@ fn http_client(
     if let Some(n) = &env.no_proxy {
         no_proxy.push(n.clone());
     }
-    let cfg = ProxyConfig::all(proxy)
+    Ok(aws_smithy_http_client::proxy::ProxyConfig::all(proxy)
         .map_err(|e| {
             OcfError::configured(format!(
                 "proxy '{}' is not usable: {e}",
                 error::redact_userinfo(proxy)
             ))
         })?
-        .no_proxy(no_proxy.join(","));
-    Ok(
-        Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut b = Connector::builder().proxy_config(cfg.clone());
-            b.set_connector_settings(settings.cloned());
-            if let Some(c) = components {
-                b.set_sleep_impl(c.sleep_impl());
-            }
-            if plain {
-                b.build_http()
-            } else {
-                b.tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build()
-            }
-        }),
-    )
+        .no_proxy(no_proxy.join(",")))
 }
 
 /// Instance-role credentials from the instance metadata, over the same

@@ -6,7 +6,6 @@
 //! integer and boolean, and the OCF 1.0 action names.
 
 use super::agent::AgentSpec;
-use super::params::Kind;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
@@ -43,25 +42,10 @@ fn write_all(w: &mut W, spec: &AgentSpec) -> std::io::Result<()> {
         el.push_attribute(("unique", if p.unique { "1" } else { "0" }));
         el.push_attribute(("required", if p.required { "1" } else { "0" }));
         w.write_event(Event::Start(el))?;
-        let mut long = if p.longdesc.is_empty() {
-            p.shortdesc.to_string()
-        } else {
-            p.longdesc.to_string()
-        };
-        if let Kind::Select(opts) = p.kind {
-            long.push_str(&format!(" Allowed values: {}.", opts.join(", ")));
-        }
-        text_elem(w, "longdesc", &[("lang", "en")], &long)?;
+        text_elem(w, "longdesc", &[("lang", "en")], &p.description())?;
         text_elem(w, "shortdesc", &[("lang", "en")], p.shortdesc)?;
         let mut c = BytesStart::new("content");
-        c.push_attribute((
-            "type",
-            match p.kind {
-                Kind::Integer { .. } => "integer",
-                Kind::Boolean => "boolean",
-                Kind::String | Kind::Select(_) => "string",
-            },
-        ));
+        c.push_attribute(("type", p.content_type()));
         if let Some(d) = p.default {
             c.push_attribute(("default", d));
         }

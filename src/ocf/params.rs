@@ -37,6 +37,30 @@ pub struct Param {
 }
 
 impl Param {
+    /// The description meta-data and the man pages show: the longdesc (or
+    /// the shortdesc) plus a select's allowed values.
+    pub fn description(&self) -> String {
+        let mut long = if self.longdesc.is_empty() {
+            self.shortdesc.to_string()
+        } else {
+            self.longdesc.to_string()
+        };
+        if let Kind::Select(opts) = self.kind {
+            long.push_str(&format!(" Allowed values: {}.", opts.join(", ")));
+        }
+        long
+    }
+
+    /// The OCF content type meta-data declares (the common subset of
+    /// ra-api-1.dtd and metadata.rng: a select is a string).
+    pub fn content_type(&self) -> &'static str {
+        match self.kind {
+            Kind::Integer { .. } => "integer",
+            Kind::Boolean => "boolean",
+            Kind::String | Kind::Select(_) => "string",
+        }
+    }
+
     pub const fn new(name: &'static str, kind: Kind, shortdesc: &'static str) -> Self {
         Param {
             name,
