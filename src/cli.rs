@@ -1,5 +1,7 @@
 //! The multi-call entry point: `vip start` through a symlink named after the
-//! agent (how Pacemaker runs us), or `ocf-aws <agent> <action>` for humans.
+//! agent (how Pacemaker runs us: the registry entry's personality decides
+//! the protocol), or `ocf-aws <agent> <action>` and the subcommands for
+//! humans (one clap definition drives parsing, help and `ocf-aws(8)`).
 
 use crate::agents;
 use crate::ocf;
@@ -36,9 +38,45 @@ pub fn main(args: Vec<String>) -> i32 {
     // Called through /usr/lib/ocf/resource.d/aws/<agent>: pure OCF, where
     // argv[1] is the action and anything after it is ignored.
     if let Some(spec) = agents::find(base) {
-        return ocf::run(spec, args.get(1).map(String::as_str));
+        return spec.run(args.get(1).map(String::as_str));
     }
     human(args)
+}
+
+/// The clap definition of `ocf-aws man`.
+fn man_command() -> clap::Command {
+    use clap::{Arg, ArgAction, Command};
+    Command::new("man")
+        .about("Print a manual page (roff), or write them all into a directory")
+        .long_about(
+            "Print the manual page of an agent (ocf-aws man vip prints ocf_aws_vip(7)) \
+             or of this command (ocf-aws man ocf-aws prints ocf-aws(8)) as roff, \
+             generated from the agent's parameter table; view it with \
+             `ocf-aws man vip | man -l -`. With --all DIR, write every page into \
+             DIR as <name>.<section>.",
+        )
+        .arg(
+            Arg::new("page")
+                .value_parser(clap::builder::PossibleValuesParser::new(
+                    crate::man::page_names(),
+                ))
+                .required_unless_present_any(["all", "list"])
+                .help("An agent (its page ocf_aws_<agent>(7)), or ocf-aws for ocf-aws(8)"),
+        )
+        .arg(
+            Arg::new("all")
+                .long("all")
+                .value_name("DIR")
+                .conflicts_with_all(["page", "list"])
+                .help("Write every page into DIR (created if missing)"),
+        )
+        .arg(
+            Arg::new("list")
+                .long("list")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("page")
+                .help("Print the file name of every page, one per line"),
+        )
 }
 
 pub fn command() -> clap::Command {
@@ -55,7 +93,7 @@ pub fn command() -> clap::Command {
         ))
         .args_conflicts_with_subcommands(true)
         .subcommand_negates_reqs(true)
-        .subcommand(crate::man::command())
+        .subcommand(man_command())
         .subcommand(
             Command::new("doctor")
                 .about("Check what an agent needs on this node; ✓/✗ per check, exit 1 on any ✗")
@@ -146,7 +184,7 @@ fn human(args: Vec<String>) -> i32 {
         );
     }
     if let Some(sub) = m.subcommand_matches("man") {
-        return crate::man::run(sub);
+        return crate::man::run(sub, command());
     }
     if let Some(sub) = m.subcommand_matches("iam-policy") {
         let words: Vec<String> = sub
@@ -175,13 +213,13 @@ fn human(args: Vec<String>) -> i32 {
         .map(String::as_str)
         .unwrap_or("");
     let spec = agents::find(agent).expect("clap checked the agent name");
-    ocf::run(spec, m.get_one::<String>("action").map(String::as_str))
+    spec.run(m.get_one::<String>("action").map(String::as_str))
 }
 
 /// `iam-policy [AGENT [NAME=VALUE]...]...`: the policy as pretty JSON.
 fn iam_policy(words: &[String]) -> Result<String, String> {
     use std::collections::BTreeMap;
-    let mut chosen: Vec<(&'static ocf::AgentSpec, BTreeMap<String, String>)> = Vec::new();
+    let mut chosen: Vec<(&'static agents::Spec, BTreeMap<String, String>)> = Vec::new();
     for w in words {
         match w.split_once('=') {
             Some((k, v)) => {
@@ -204,7 +242,7 @@ fn iam_policy(words: &[String]) -> Result<String, String> {
     }
     let input: Vec<_> = chosen
         .into_iter()
-        .map(|(spec, params)| (spec.name, agents::iam(spec.name), params))
+        .map(|(spec, params)| (spec.name, spec.iam, params))
         .collect();
     serde_json::to_string_pretty(&crate::aws::iam::policy(&input)).map_err(|e| e.to_string())
 }

@@ -19,7 +19,7 @@ pub fn check_interface(value: Option<&str>) -> OcfResult<()> {
     match value {
         Some(d) if !net::valid_device_name(d) => Err(OcfError::configured(format!(
             "interface='{}' is not a network device name: set it like eth0 or ens5",
-            crate::ocf::params::shorten(d)
+            crate::core::params::shorten(d)
         ))),
         _ => Ok(()),
     }
@@ -82,7 +82,7 @@ pub fn vpc_cidrs(imds: &Imds, local: &Local) -> OcfResult<Vec<String>> {
     if local.mac.is_empty() {
         return Ok(Vec::new());
     }
-    Instance::new(imds).vpc_cidrs_of_mac(&local.mac)
+    Ok(Instance::new(imds).vpc_cidrs_of_mac(&local.mac)?)
 }
 
 fn mac_of_eni(inst: &Instance, eni: &str) -> OcfResult<String> {
@@ -103,7 +103,7 @@ pub fn primary_device(imds: &Imds) -> Option<String> {
     match Instance::new(imds).primary_mac() {
         Ok(mac) => net::device_by_mac(&mac),
         Err(e) => {
-            log::debug!("cannot look up the primary device: {}", e.reason);
+            log::debug!("cannot look up the primary device: {e}");
             None
         }
     }

@@ -1,5 +1,10 @@
-//! The agents. Each is one module with a declarative [`AgentSpec`] (its
-//! parameter and action tables) and an implementation of [`Agent`].
+//! The agents and their registry. Each agent is one module whose [`Spec`]
+//! is the single place for everything about it: its parameters, actions,
+//! the IAM actions it calls, the AWS services it talks to, its example
+//! configurations, and (through its implementation) its doctor checks.
+//! Dispatch, meta-data, man pages, `iam-policy`, `doctor`, packaging and
+//! the tests all read [`ALL`]; nothing outside the agents' own modules and
+//! this registry chooses behaviour by an agent's name.
 
 pub mod az;
 pub mod dns;
@@ -7,24 +12,129 @@ pub mod eip;
 pub mod local;
 pub mod vip;
 
-use crate::ocf::{AgentSpec, OcfError, OcfResult};
+use crate::aws::iam::Permission;
+use crate::aws::Service;
+use crate::core::params::{shorten, Kind, Param};
+use crate::ocf::{ActionSpec, OcfError, OcfResult};
 
-/// Every agent of the binary; dispatch, `--list` and packaging read this.
-pub const ALL: &[&AgentSpec] = &[&vip::SPEC, &eip::SPEC, &dns::SPEC, &az::SPEC];
+/// Everything static about an agent.
+pub struct Spec {
+    pub name: &'static str,
+    pub shortdesc: &'static str,
+    pub longdesc: &'static str,
+    pub params: &'static [Param],
+    /// Every AWS API action the agent calls (`ocf-aws iam-policy` and the
+    /// doctor's permission checks are made from it).
+    pub iam: &'static [Permission],
+    /// The AWS services it talks to (the doctor times each endpoint).
+    pub services: &'static [Service],
+    /// Its example configurations, as files in crm-examples/.
+    pub examples: &'static [&'static str],
+    pub personality: Personality,
+}
 
-/// The IAM actions an agent declares next to its code.
-pub fn iam(name: &str) -> &'static [crate::aws::iam::Permission] {
-    match name {
-        "vip" => vip::IAM,
-        "eip" => eip::IAM,
-        "dns" => dns::IAM,
-        "az" => az::IAM,
-        _ => &[],
+/// How the agent is driven.
+pub enum Personality {
+    /// An OCF resource agent (`/usr/lib/ocf/resource.d/aws/<name>`).
+    Resource {
+        actions: &'static [ActionSpec],
+        new: fn() -> Box<dyn ResourceAgent>,
+    },
+}
+
+/// A resource agent: the OCF actions and the doctor's checks, both
+/// working from the one configuration `configure` validates.
+pub trait ResourceAgent: crate::ocf::Agent + crate::doctor::Checks {}
+impl<T: crate::ocf::Agent + crate::doctor::Checks> ResourceAgent for T {}
+
+impl Spec {
+    /// The OCF meta-data of a resource agent.
+    pub fn ocf(&self) -> Option<crate::ocf::Meta> {
+        match self.personality {
+            Personality::Resource { actions, .. } => Some(crate::ocf::Meta {
+                name: self.name,
+                shortdesc: self.shortdesc,
+                longdesc: self.longdesc,
+                params: self.params,
+                actions,
+            }),
+        }
+    }
+
+    /// A fresh, unconfigured instance of a resource agent.
+    pub fn resource(&self) -> Option<Box<dyn ResourceAgent>> {
+        match self.personality {
+            Personality::Resource { new, .. } => Some(new()),
+        }
+    }
+
+    /// Run as the process's personality (argv[1] is the action).
+    pub fn run(&self, action: Option<&str>) -> i32 {
+        match self.personality {
+            Personality::Resource { actions, new } => {
+                let meta = crate::ocf::Meta {
+                    name: self.name,
+                    shortdesc: self.shortdesc,
+                    longdesc: self.longdesc,
+                    params: self.params,
+                    actions,
+                };
+                crate::ocf::run(&meta, &|| new(), action)
+            }
+        }
     }
 }
 
-pub fn find(name: &str) -> Option<&'static AgentSpec> {
+/// Every agent of the binary.
+pub const ALL: &[&Spec] = &[&vip::SPEC, &eip::SPEC, &dns::SPEC, &az::SPEC];
+
+pub fn find(name: &str) -> Option<&'static Spec> {
     ALL.iter().copied().find(|a| a.name == name)
+}
+
+/// The monitor's policy when the AWS API cannot be asked.
+pub const API_FAILURE: Param = Param::new(
+    "api_failure",
+    Kind::Select(&["fail", "warn", "ignore"]),
+    "What a monitor does when the AWS API cannot be reached",
+)
+.default("warn")
+.long(
+    "When a monitor that asks the AWS API cannot get an answer (network, \
+     throttling, AWS outage): fail returns an error (Pacemaker recovers the \
+     resource, possibly moving it to a node that cannot reach AWS either); warn \
+     logs a warning and reports the resource as running, judged by its local \
+     state; ignore does the same without the warning.",
+);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiFailure {
+    Fail,
+    Warn,
+    Ignore,
+}
+
+impl ApiFailure {
+    /// A monitor could not ask AWS (`e` is transient): fail, or warn and
+    /// report running (judged by local state), or stay silent.
+    pub fn tolerate(self, e: OcfError, what: &str) -> OcfResult<()> {
+        match self {
+            ApiFailure::Fail => Err(e),
+            ApiFailure::Warn => {
+                log::warn!("{what} (api_failure=warn): {}", e.reason);
+                Ok(())
+            }
+            ApiFailure::Ignore => Ok(()),
+        }
+    }
+
+    pub fn from_params(p: &crate::core::Params) -> ApiFailure {
+        match p.str("api_failure") {
+            Some("fail") => ApiFailure::Fail,
+            Some("ignore") => ApiFailure::Ignore,
+            _ => ApiFailure::Warn,
+        }
+    }
 }
 
 /// AWS resource ids as their parameters take them.
@@ -47,8 +157,11 @@ pub mod ids {
         } else {
             Err(OcfError::configured(format!(
                 "{param}='{}' is not a {prefix} id: set it like {prefix}-0123456789abcdef0",
-                crate::ocf::params::shorten(value)
+                shorten(value)
             )))
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,8 @@
 //! EC2 operations the agents use, in domain terms. Each function names the
 //! IAM action it needs; each agent declares the ones it uses (`IAM`).
 
+use super::error::{Class, Result};
 use super::{Service, Session};
-use crate::ocf::OcfResult;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
 use aws_sdk_ec2::Client;
 
@@ -68,7 +68,7 @@ pub fn routes_for(
     vpc: Option<&str>,
     tables: &[String],
     cidr: &str,
-) -> OcfResult<Vec<TableRoute>> {
+) -> Result<Vec<TableRoute>> {
     let c = client(s);
     s.block_on(async {
         let mut out = Vec::new();
@@ -117,7 +117,7 @@ pub fn point_routes(
     create: &[String],
     cidr: &str,
     eni: &str,
-) -> OcfResult<()> {
+) -> Result<()> {
     let c = client(s);
     s.block_on(async {
         let replaces = replace.iter().map(|t| {
@@ -130,7 +130,7 @@ pub fn point_routes(
                 s.call(Service::Ec2, "ec2:ReplaceRoute", || req.clone().send())
                     .await
                     .map(|_| ())
-                    .map_err(|e| e.context(&format!("route table {t}")))
+                    .map_err(|e| e.context(format!("route table {t}")))
             }
         });
         let creates = create.iter().map(|t| {
@@ -143,7 +143,7 @@ pub fn point_routes(
                 s.call(Service::Ec2, "ec2:CreateRoute", || req.clone().send())
                     .await
                     .map(|_| ())
-                    .map_err(|e| e.context(&format!("route table {t}")))
+                    .map_err(|e| e.context(format!("route table {t}")))
             }
         });
         let (r1, r2) = futures_util::future::join(
@@ -151,7 +151,7 @@ pub fn point_routes(
             futures_util::future::join_all(creates),
         )
         .await;
-        r1.into_iter().chain(r2).collect::<OcfResult<Vec<()>>>()?;
+        r1.into_iter().chain(r2).collect::<Result<Vec<()>>>()?;
         Ok(())
     })
 }
@@ -165,22 +165,25 @@ pub struct Eni {
     pub private_ips: Vec<String>,
 }
 
-pub fn describe_eni(s: &Session, eni: &str) -> OcfResult<Eni> {
+/// `Ok(None)` when EC2 knows no such ENI.
+pub fn describe_eni(s: &Session, eni: &str) -> Result<Option<Eni>> {
     let c = client(s);
     s.block_on(async {
-        let resp = s
+        let resp = match s
             .call(Service::Ec2, "ec2:DescribeNetworkInterfaces", || {
                 c.describe_network_interfaces()
                     .network_interface_ids(eni)
                     .send()
             })
-            .await?;
-        let Some(n) = resp.network_interfaces().first() else {
-            return Err(crate::ocf::OcfError::configured(format!(
-                "network interface {eni} does not exist: set eni_id to an ENI of this instance"
-            )));
+            .await
+        {
+            Err(e) if e.is_not_found() => return Ok(None),
+            r => r?,
         };
-        Ok(Eni {
+        let Some(n) = resp.network_interfaces().first() else {
+            return Ok(None);
+        };
+        Ok(Some(Eni {
             id: eni.to_string(),
             vpc_id: n.vpc_id().map(str::to_string),
             source_dest_check: n.source_dest_check().unwrap_or(true),
@@ -189,11 +192,11 @@ pub fn describe_eni(s: &Session, eni: &str) -> OcfResult<Eni> {
                 .iter()
                 .filter_map(|a| a.private_ip_address().map(str::to_string))
                 .collect(),
-        })
+        }))
     })
 }
 
-pub fn disable_source_dest_check(s: &Session, eni: &str) -> OcfResult<()> {
+pub fn disable_source_dest_check(s: &Session, eni: &str) -> Result<()> {
     let c = client(s);
     s.block_on(async {
         s.call(Service::Ec2, "ec2:ModifyNetworkInterfaceAttribute", || {
@@ -207,18 +210,21 @@ pub fn disable_source_dest_check(s: &Session, eni: &str) -> OcfResult<()> {
     })
 }
 
-pub fn vpc_cidrs(s: &Session, vpc: &str) -> OcfResult<Vec<String>> {
+/// The IPv4 CIDR blocks of `vpc`; `Ok(None)` when EC2 knows no such VPC.
+pub fn vpc_cidrs(s: &Session, vpc: &str) -> Result<Option<Vec<String>>> {
     let c = client(s);
     s.block_on(async {
-        let resp = s
+        let resp = match s
             .call(Service::Ec2, "ec2:DescribeVpcs", || {
                 c.describe_vpcs().vpc_ids(vpc).send()
             })
-            .await?;
+            .await
+        {
+            Err(e) if e.is_not_found() => return Ok(None),
+            r => r?,
+        };
         let Some(v) = resp.vpcs().first() else {
-            return Err(crate::ocf::OcfError::configured(format!(
-                "VPC {vpc} does not exist: set vpc_id to this instance's VPC"
-            )));
+            return Ok(None);
         };
         let mut cidrs: Vec<String> = v
             .cidr_block_association_set()
@@ -234,7 +240,7 @@ pub fn vpc_cidrs(s: &Session, vpc: &str) -> OcfResult<Vec<String>> {
         if cidrs.is_empty() {
             cidrs.extend(v.cidr_block().map(str::to_string));
         }
-        Ok(cidrs)
+        Ok(Some(cidrs))
     })
 }
 
@@ -257,7 +263,7 @@ pub enum EipRef {
 }
 
 /// One DescribeAddresses call. `Ok(None)` when AWS knows no such address.
-pub fn describe_address(s: &Session, eip: &EipRef) -> OcfResult<Option<Address>> {
+pub fn describe_address(s: &Session, eip: &EipRef) -> Result<Option<Address>> {
     let c = client(s);
     s.block_on(async {
         let req = match eip {
@@ -271,12 +277,7 @@ pub fn describe_address(s: &Session, eip: &EipRef) -> OcfResult<Option<Address>>
             Ok(r) => r,
             // EC2 answers an unknown allocation or address with an error
             // rather than an empty list.
-            Err(e)
-                if e.rc == crate::ocf::Rc::Configured
-                    && (e.reason.contains("NotFound") || e.reason.contains("InvalidAddress")) =>
-            {
-                return Ok(None)
-            }
+            Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e),
         };
         // Some implementations answer "" rather than leaving a field out.
@@ -299,7 +300,7 @@ pub fn associate_address(
     allocation_id: &str,
     eni: &str,
     private_ip: Option<&str>,
-) -> OcfResult<String> {
+) -> Result<String> {
     let c = client(s);
     s.block_on(async {
         let req = c
@@ -315,19 +316,19 @@ pub fn associate_address(
     })
 }
 
-pub fn disassociate_address(s: &Session, association_id: &str) -> OcfResult<()> {
+pub fn disassociate_address(s: &Session, association_id: &str) -> Result<()> {
     let c = client(s);
     s.block_on(async {
         let req = c.disassociate_address().association_id(association_id);
         match s
-            .call(Service::Ec2, "ec2:DisassociateAddress", || {
+            .call_expecting_absence(Service::Ec2, "ec2:DisassociateAddress", || {
                 req.clone().send()
             })
             .await
         {
             // Someone disassociated it between our describe and now: the
             // goal (not associated with us) is reached.
-            Err(e) if e.reason.contains("InvalidAssociationID.NotFound") => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
             r => r.map(|_| ()),
         }
     })
@@ -335,7 +336,7 @@ pub fn disassociate_address(s: &Session, association_id: &str) -> OcfResult<()> 
 
 /// The state of an Availability Zone (`available`, `impaired`, …);
 /// `Ok(None)` when the region has no such zone.
-pub fn zone_state(s: &Session, zone: &str) -> OcfResult<Option<String>> {
+pub fn zone_state(s: &Session, zone: &str) -> Result<Option<String>> {
     let c = client(s);
     s.block_on(async {
         let req = c.describe_availability_zones().zone_names(zone);
@@ -346,7 +347,8 @@ pub fn zone_state(s: &Session, zone: &str) -> OcfResult<Option<String>> {
             .await
         {
             Ok(r) => r,
-            Err(e) if e.rc == crate::ocf::Rc::Configured => return Ok(None),
+            // An unknown zone name is an invalid parameter to EC2.
+            Err(e) if e.class() == Class::Configuration => return Ok(None),
             Err(e) => return Err(e),
         };
         Ok(resp

@@ -2,8 +2,8 @@
 //! second per account: callers keep to the minimum (one list, one change,
 //! then GetChange polls with backoff), and throttling is retried by the SDK.
 
+use super::error::{Error, Kind, Result};
 use super::{Service, Session};
-use crate::ocf::{OcfError, OcfResult, Rc};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
@@ -19,10 +19,12 @@ pub struct Zone {
     /// Lowercase, no trailing dot.
     pub name: String,
     pub private: bool,
+    /// (VPC id, region) of every VPC a private zone is associated with.
+    pub vpcs: Vec<(String, String)>,
 }
 
 /// `Ok(None)` when there is no such hosted zone.
-pub fn hosted_zone(s: &Session, zone_id: &str) -> OcfResult<Option<Zone>> {
+pub fn hosted_zone(s: &Session, zone_id: &str) -> Result<Option<Zone>> {
     let c = client(s);
     s.block_on(async {
         match s
@@ -34,8 +36,20 @@ pub fn hosted_zone(s: &Session, zone_id: &str) -> OcfResult<Option<Zone>> {
             Ok(r) => Ok(r.hosted_zone().map(|z| Zone {
                 name: z.name().trim_end_matches('.').to_ascii_lowercase(),
                 private: z.config().map(|c| c.private_zone()).unwrap_or(false),
+                vpcs: r
+                    .vpcs()
+                    .iter()
+                    .map(|v| {
+                        (
+                            v.vpc_id().unwrap_or_default().to_string(),
+                            v.vpc_region()
+                                .map(|r| r.as_str().to_string())
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
             })),
-            Err(e) if e.rc == Rc::Configured && e.reason.contains("NoSuchHostedZone") => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     })
@@ -51,7 +65,7 @@ pub struct ARecord {
 }
 
 /// One ListResourceRecordSets call starting at exactly (name, A).
-pub fn a_record(s: &Session, zone_id: &str, name: &str) -> OcfResult<Option<ARecord>> {
+pub fn a_record(s: &Session, zone_id: &str, name: &str) -> Result<Option<ARecord>> {
     let c = client(s);
     let fqdn = format!("{name}.");
     s.block_on(async {
@@ -91,9 +105,9 @@ pub fn a_record(s: &Session, zone_id: &str, name: &str) -> OcfResult<Option<ARec
     })
 }
 
-fn zone_context(e: OcfError, zone_id: &str) -> OcfError {
-    if e.rc == Rc::Configured && e.reason.contains("NoSuchHostedZone") {
-        e.context(&format!(
+fn zone_context(e: Error, zone_id: &str) -> Error {
+    if e.code() == Some("NoSuchHostedZone") {
+        e.context(format!(
             "hosted_zone_id={zone_id} does not exist: correct hosted_zone_id"
         ))
     } else {
@@ -101,19 +115,45 @@ fn zone_context(e: OcfError, zone_id: &str) -> OcfError {
     }
 }
 
-fn rrset(name: &str, ttl: i64, values: &[String]) -> OcfResult<ResourceRecordSet> {
+/// Route 53 refuses a change to a name outside the zone with
+/// InvalidChangeBatch "... is not permitted in zone ...": its message is
+/// the only signal, so it is read here, once, into a typed error (rather
+/// than a GetHostedZone call on every start).
+fn outside_zone(e: Error, name: &str, zone_id: &str) -> Error {
+    let answer = match &*e.kind {
+        Kind::Invalid { answer, .. }
+            if answer.code == "InvalidChangeBatch"
+                && answer.message.contains("not permitted in zone") =>
+        {
+            answer.clone()
+        }
+        _ => return e,
+    };
+    Kind::OutsideZone {
+        name: name.to_string(),
+        zone_id: zone_id.to_string(),
+        answer,
+    }
+    .into()
+}
+
+fn building(what: impl std::fmt::Display) -> Error {
+    Kind::Local(format!("building the Route 53 change: {what}")).into()
+}
+
+fn rrset(name: &str, ttl: i64, values: &[String]) -> Result<ResourceRecordSet> {
     let records = values
         .iter()
         .map(|v| ResourceRecord::builder().value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| OcfError::generic(format!("building the record: {e}")))?;
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(building)?;
     ResourceRecordSet::builder()
         .name(format!("{name}."))
         .r#type(RrType::A)
         .ttl(ttl)
         .set_resource_records(Some(records))
         .build()
-        .map_err(|e| OcfError::generic(format!("building the record: {e}")))
+        .map_err(building)
 }
 
 /// UPSERT or DELETE one A record; returns the change id.
@@ -124,7 +164,7 @@ pub fn change(
     name: &str,
     ttl: i64,
     values: &[String],
-) -> OcfResult<String> {
+) -> Result<String> {
     let c = client(s);
     let set = rrset(name, ttl, values)?;
     let change = Change::builder()
@@ -134,12 +174,12 @@ pub fn change(
         })
         .resource_record_set(set)
         .build()
-        .map_err(|e| OcfError::generic(format!("building the change: {e}")))?;
+        .map_err(building)?;
     let batch = ChangeBatch::builder()
         .comment(format!("ocf-aws dns {}", std::process::id()))
         .changes(change)
         .build()
-        .map_err(|e| OcfError::generic(format!("building the change: {e}")))?;
+        .map_err(building)?;
     s.block_on(async {
         let resp = s
             .call(Service::Route53, "route53:ChangeResourceRecordSets", || {
@@ -149,7 +189,7 @@ pub fn change(
                     .send()
             })
             .await
-            .map_err(|e| zone_context(e, zone_id))?;
+            .map_err(|e| outside_zone(zone_context(e, zone_id), name, zone_id))?;
         Ok(resp
             .change_info()
             .map(|i| i.id().to_string())
@@ -165,7 +205,7 @@ pub enum ChangeKind {
 
 /// Poll GetChange with backoff until INSYNC, within the deadline. Route 53
 /// takes up to about a minute to reach all its authoritative servers.
-pub fn wait_insync(s: &Session, change_id: &str) -> OcfResult<()> {
+pub fn wait_insync(s: &Session, change_id: &str) -> Result<()> {
     let c = client(s);
     let deadline = s.deadline();
     s.block_on(async {
@@ -187,11 +227,12 @@ pub fn wait_insync(s: &Session, change_id: &str) -> OcfResult<()> {
             }
             // Sleep only if there will be time to ask again afterwards.
             if deadline.remaining() <= delay + Duration::from_millis(500) {
-                return Err(OcfError::generic(format!(
-                    "Route 53 change still {status} after {polls} poll(s): raise the start \
-                     timeout (up to ~60 s is normal) or set wait_sync=false; the record \
-                     is set, not yet on all servers (change {change_id})"
-                )));
+                return Err(Kind::NotInSync {
+                    status,
+                    polls,
+                    change_id: change_id.to_string(),
+                }
+                .into());
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(5));

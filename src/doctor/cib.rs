@@ -156,9 +156,9 @@ mod tests {
 
     const ANSWER: &str = r##"<pacemaker-result api-version="2.25" request="crm_resource">
   <resource_config>
-    <resource id="az" resource_agent="ocf:aws:az" role="Stopped"/>
-    <xml><![CDATA[<clone id="az-clone">
-  <primitive id="az" class="ocf" provider="aws" type="az">
+    <resource id="health" resource_agent="ocf:aws:health" role="Stopped"/>
+    <xml><![CDATA[<clone id="health-clone">
+  <primitive id="health" class="ocf" provider="aws" type="health">
     <instance_attributes id="az-ia">
       <nvpair id="a1" name="dampen" value="10s &amp; more"/>
       <nvpair id="a2" name="dampen" value="shadowed"/>
@@ -179,9 +179,9 @@ mod tests {
 
     #[test]
     fn reads_the_primitive_inside_a_clone() {
-        let r = parse("az-clone", ANSWER).unwrap();
-        assert_eq!(r.agent, "ocf:aws:az");
-        assert_eq!(r.id, "az");
+        let r = parse("health-clone", ANSWER).unwrap();
+        assert_eq!(r.agent, "ocf:aws:health");
+        assert_eq!(r.id, "health");
         assert_eq!(
             r.params.get("dampen").map(String::as_str),
             Some("10s & more")

@@ -1,9 +1,11 @@
-//! The contract between the OCF protocol layer and an agent.
+//! The contract between the OCF protocol layer and a resource agent.
 
-use super::deadline::Deadline;
 use super::env::OcfEnv;
 use super::exit::OcfResult;
-use super::params::{Param, Params};
+use crate::aws::imds::Imds;
+use crate::aws::{AwsOptions, Session};
+use crate::core::state::StateFile;
+use crate::core::{Deadline, Param, Params};
 
 /// One `<action>` line of the meta-data.
 #[derive(Clone, Copy, Debug)]
@@ -33,18 +35,18 @@ impl ActionSpec {
     }
 }
 
-/// Everything static about an agent: the declarative tables plus the entry
-/// point. Adding an agent to the binary is one line in `agents::ALL`.
-pub struct AgentSpec {
+/// What the OCF protocol needs to know about a resource agent: its
+/// meta-data. The registry (`agents::ALL`) holds the rest.
+#[derive(Clone, Copy)]
+pub struct Meta {
     pub name: &'static str,
     pub shortdesc: &'static str,
     pub longdesc: &'static str,
     pub params: &'static [Param],
     pub actions: &'static [ActionSpec],
-    pub new: fn() -> Box<dyn Agent>,
 }
 
-impl AgentSpec {
+impl Meta {
     /// Default timeout of an action, used as the deadline when Pacemaker did
     /// not pass one (manual runs, ocf-tester).
     pub fn default_timeout_s(&self, action: &str) -> u32 {
@@ -74,6 +76,8 @@ impl AgentSpec {
 
 /// What an action gets to work with.
 pub struct Ctx {
+    /// The agent's name, as Pacemaker knows it (ocf:aws:<agent>).
+    pub agent: &'static str,
     pub env: OcfEnv,
     pub params: Params,
     pub deadline: Deadline,
@@ -83,8 +87,33 @@ pub struct Ctx {
     pub probe: bool,
 }
 
-/// The operations every agent implements. `monitor` returns `Ok(())` when
-/// running and `Err` with rc 7 when cleanly stopped.
+impl Ctx {
+    /// The state file of this resource: one per agent and resource
+    /// instance; manual runs without an instance name use `key`.
+    pub fn state(&self, key: &str) -> StateFile {
+        let instance = self.env.resource_instance.as_deref().unwrap_or(key);
+        StateFile::new(&self.env.run_dir(), self.agent, instance)
+    }
+
+    /// The metadata client with the node's identity cache; a probe only
+    /// reads the cache (probes change nothing).
+    pub fn imds(&self, aws: &AwsOptions) -> Imds {
+        let imds = aws.imds(&self.env.aws, &self.env.run_dir(), self.deadline);
+        if self.probe {
+            imds.read_only_cache()
+        } else {
+            imds
+        }
+    }
+
+    /// An AWS session for this action.
+    pub fn connect(&self, aws: &AwsOptions, imds: &Imds) -> OcfResult<Session> {
+        Ok(Session::connect(aws, &self.env.aws, imds, self.deadline)?)
+    }
+}
+
+/// The operations every resource agent implements. `monitor` returns
+/// `Ok(())` when running and `Err` with rc 7 when cleanly stopped.
 pub trait Agent {
     /// Turn the raw parameters into the agent's configuration, checking
     /// everything that can be checked without touching the host or AWS.

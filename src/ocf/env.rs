@@ -2,9 +2,11 @@
 //!
 //! Pacemaker passes parameters as `OCF_RESKEY_<name>`, meta attributes as
 //! `OCF_RESKEY_CRM_meta_<name>`, the monitor depth as `OCF_CHECK_LEVEL`, and
-//! whatever /etc/default/pacemaker sets (proxies, AWS_*). Everything is read
-//! once into [`OcfEnv`] so the rest of the program is a function of that value.
+//! whatever /etc/default/pacemaker sets (proxies, AWS_*, read by
+//! [`AwsEnv`]). Everything is read once into [`OcfEnv`] so the rest of the
+//! program is a function of that value.
 
+use crate::aws::env::AwsEnv;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -23,36 +25,9 @@ pub struct OcfEnv {
     pub on_node: Option<String>,
     pub debug: bool,
     pub log_facility: Option<String>,
-    pub home: Option<String>,
-    /// HTTPS_PROXY, then HTTP_PROXY (either case), as the AWS CLI reads them.
-    pub proxy: Option<String>,
-    pub no_proxy: Option<String>,
     pub aws: AwsEnv,
     /// Base of the agents' run directory (`HA_RSCTMP`, as resource-agents).
     pub rsctmp: Option<String>,
-}
-
-/// The AWS variables this program interprets itself. The SDK reads others
-/// (credentials, AWS_CONFIG_FILE, …) directly; these are the ones we need to
-/// name in exit reasons or resolve in our own order.
-#[derive(Clone, Debug, Default)]
-pub struct AwsEnv {
-    pub region: Option<String>,
-    pub default_region: Option<String>,
-    pub endpoint_url: Option<String>,
-    pub endpoint_url_ec2: Option<String>,
-    pub endpoint_url_route53: Option<String>,
-    pub imds_endpoint: Option<String>,
-    pub profile: Option<String>,
-    pub config_file: Option<String>,
-    pub credentials_file: Option<String>,
-    pub access_key_set: bool,
-    /// Web identity or container credentials are configured
-    /// (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_*).
-    pub other_credential_source: bool,
-    /// Endpoint variants that only the SDK's full configuration loader
-    /// reads (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT).
-    pub endpoint_variant: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -92,34 +67,7 @@ impl OcfEnv {
                 Some("1") | Some("yes") | Some("true")
             ),
             log_facility: var("HA_LOGFACILITY").filter(|f| f != "none"),
-            home: var("HOME"),
-            proxy: var("HTTPS_PROXY")
-                .or_else(|| var("https_proxy"))
-                .or_else(|| var("HTTP_PROXY"))
-                .or_else(|| var("http_proxy")),
-            no_proxy: var("NO_PROXY").or_else(|| var("no_proxy")),
-            aws: AwsEnv {
-                region: var("AWS_REGION"),
-                default_region: var("AWS_DEFAULT_REGION"),
-                endpoint_url: var("AWS_ENDPOINT_URL"),
-                endpoint_url_ec2: var("AWS_ENDPOINT_URL_EC2"),
-                endpoint_url_route53: var("AWS_ENDPOINT_URL_ROUTE_53"),
-                imds_endpoint: var("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
-                profile: var("AWS_PROFILE"),
-                config_file: var("AWS_CONFIG_FILE"),
-                credentials_file: var("AWS_SHARED_CREDENTIALS_FILE"),
-                access_key_set: var("AWS_ACCESS_KEY_ID").is_some(),
-                other_credential_source: [
-                    "AWS_WEB_IDENTITY_TOKEN_FILE",
-                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                ]
-                .iter()
-                .any(|v| var(v).is_some()),
-                endpoint_variant: ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"]
-                    .iter()
-                    .any(|v| var(v).is_some()),
-            },
+            aws: AwsEnv::from_process(),
             rsctmp: var("HA_RSCTMP"),
         }
     }

@@ -86,3 +86,35 @@ impl fmt::Display for OcfError {
 impl std::error::Error for OcfError {}
 
 pub type OcfResult<T> = Result<T, OcfError>;
+
+/// What each class of AWS failure makes Pacemaker do: a fault of this
+/// node bans this node only (2, 4), a configuration that cannot work
+/// anywhere stops the resource everywhere (6), anything else is recovered
+/// (1). README's exit-code table says the same.
+pub fn rc_of(class: crate::aws::Class) -> Rc {
+    use crate::aws::Class;
+    match class {
+        Class::Transient => Rc::Generic,
+        Class::Configuration => Rc::Configured,
+        Class::ThisNode => Rc::Args,
+        Class::Permission => Rc::Perm,
+    }
+}
+
+impl From<crate::aws::Error> for OcfError {
+    fn from(e: crate::aws::Error) -> Self {
+        OcfError::new(rc_of(e.class()), e.to_string())
+    }
+}
+
+impl From<crate::aws::imds::Error> for OcfError {
+    fn from(e: crate::aws::imds::Error) -> Self {
+        crate::aws::Error::from(e).into()
+    }
+}
+
+impl From<crate::core::Invalid> for OcfError {
+    fn from(e: crate::core::Invalid) -> Self {
+        OcfError::configured(e.0)
+    }
+}

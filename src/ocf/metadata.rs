@@ -5,13 +5,13 @@
 //! exactly one longdesc/shortdesc with `lang`, parameter types string,
 //! integer and boolean, and the OCF 1.0 action names.
 
-use super::agent::AgentSpec;
+use super::agent::Meta;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 pub const OCF_VERSION: &str = "1.1";
 
-pub fn render(spec: &AgentSpec) -> String {
+pub fn render(spec: &Meta) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     // Writing into a Vec cannot fail; the expect documents that invariant.
     write_all(&mut w, spec).expect("writing XML to memory");
@@ -22,7 +22,7 @@ pub fn render(spec: &AgentSpec) -> String {
 
 type W = Writer<Vec<u8>>;
 
-fn write_all(w: &mut W, spec: &AgentSpec) -> std::io::Result<()> {
+fn write_all(w: &mut W, spec: &Meta) -> std::io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", None, None)))?;
     w.write_event(Event::DocType(BytesText::from_escaped(
         r#"resource-agent SYSTEM "ra-api-1.dtd""#,

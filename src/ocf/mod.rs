@@ -1,21 +1,19 @@
 //! The OCF resource-agent protocol (API 1.1 as Pacemaker 2.1 runs it):
-//! actions, exit codes and reasons, parameters, meta-data, logging and the
-//! deadline. Agents never see argv or the environment; they get a [`Ctx`].
+//! the environment, actions, exit codes and reasons, and the ra-api
+//! meta-data. Parameter tables, the deadline, logging and state files are
+//! the protocol-neutral [`crate::core`]'s; agents never see argv or the
+//! environment, they get a [`Ctx`].
 
 pub mod agent;
-pub mod deadline;
 pub mod env;
 pub mod exit;
-pub mod log;
 pub mod metadata;
-pub mod params;
-pub mod state;
 
-pub use agent::{ActionSpec, Agent, AgentSpec, Ctx};
-pub use deadline::Deadline;
+pub use agent::{ActionSpec, Agent, Ctx, Meta};
 pub use env::OcfEnv;
 pub use exit::{OcfError, OcfResult, Rc};
-pub use params::{Kind, Param, Params};
+
+use crate::core::{log, params, Deadline, Params};
 
 use std::io::Write;
 use std::time::Duration;
@@ -59,9 +57,10 @@ pub fn usage(agent: &str) -> String {
     format!("usage: {agent} {{start|stop|monitor|validate-all|meta-data|usage}}")
 }
 
-/// Run one OCF action of `spec` and return the process exit code. `action`
-/// is argv[1]; further arguments are ignored as the OCF spec requires.
-pub fn run(spec: &AgentSpec, action: Option<&str>) -> i32 {
+/// Run one OCF action of the agent `spec` describes (`new` makes it) and
+/// return the process exit code. `action` is argv[1]; further arguments
+/// are ignored as the OCF spec requires.
+pub fn run(spec: &Meta, new: &dyn Fn() -> Box<dyn Agent>, action: Option<&str>) -> i32 {
     let env = OcfEnv::from_process();
     let out = std::io::stdout();
     let Some(action_word) = action else {
@@ -107,7 +106,7 @@ pub fn run(spec: &AgentSpec, action: Option<&str>) -> i32 {
         env.log_facility.as_deref(),
     );
     let probe = action == Action::Monitor && env.is_probe();
-    let result = run_action(spec, action, env.clone());
+    let result = run_action(spec, new, action, env.clone());
     match result {
         // A probe finding the resource stopped is an answer, not a failure:
         // an exit reason would only add a notice to every node's log.
@@ -119,7 +118,12 @@ pub fn run(spec: &AgentSpec, action: Option<&str>) -> i32 {
     }
 }
 
-fn run_action(spec: &AgentSpec, action: Action, env: OcfEnv) -> OcfResult<Rc> {
+fn run_action(
+    spec: &Meta,
+    new: &dyn Fn() -> Box<dyn Agent>,
+    action: Action,
+    env: OcfEnv,
+) -> OcfResult<Rc> {
     let timeout = env
         .timeout
         .unwrap_or_else(|| Duration::from_secs(spec.default_timeout_s(action.name()).into()));
@@ -140,13 +144,10 @@ fn run_action(spec: &AgentSpec, action: Action, env: OcfEnv) -> OcfResult<Rc> {
         // nothing can be running, and failing the stop would get this node
         // fenced for nothing.
         Err(e) if action == Action::Stop => {
-            ::log::warn!(
-                "{}; nothing can be running with it, stop succeeds",
-                e.reason
-            );
+            ::log::warn!("{e}; nothing can be running with it, stop succeeds");
             return Ok(Rc::Success);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     for name in &params.unknown {
         ::log::warn!(
@@ -155,13 +156,14 @@ fn run_action(spec: &AgentSpec, action: Action, env: OcfEnv) -> OcfResult<Rc> {
         );
     }
     let ctx = Ctx {
+        agent: spec.name,
         env,
         params,
         deadline,
         depth,
         probe,
     };
-    let mut agent = (spec.new)();
+    let mut agent = new();
     if let Err(e) = agent.configure(&ctx) {
         if action == Action::Stop {
             ::log::warn!(
@@ -193,7 +195,7 @@ fn run_action(spec: &AgentSpec, action: Action, env: OcfEnv) -> OcfResult<Rc> {
 
 /// `OCF_CHECK_LEVEL` asks for a depth; an unimplemented level means the next
 /// lower one the agent has (OCF 1.1).
-fn resolve_depth(spec: &AgentSpec, level: Option<&str>) -> u32 {
+fn resolve_depth(spec: &Meta, level: Option<&str>) -> u32 {
     let asked = match level.map(str::trim) {
         None | Some("") => 0,
         Some(v) => match v.parse::<u32>() {

@@ -1,18 +1,23 @@
 //! `eip`: an Elastic IP associated with the active node's ENI and private
 //! IP, for Internet clients (CLUSTERPRO "AWS Elastic IP", LifeKeeper
-//! Elastic IP scenario, ClusterLabs awseip).
+//! Elastic IP scenario, ClusterLabs awseip). Its doctor checks are in
+//! `doctor.rs`.
 
-use super::ids;
-use super::local;
+mod config;
+mod doctor;
+
+use super::local::{self, Local};
+use super::{Personality, Spec, API_FAILURE};
 use crate::aws::ec2::{self, Address, EipRef};
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
-use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
-use crate::ocf::state::StateFile;
-use crate::ocf::{ActionSpec, Agent, AgentSpec, Ctx, OcfError, OcfResult, Param};
-use std::net::Ipv4Addr;
+use crate::aws::{params as awsp, Service, Session};
+use crate::core::state::StateFile;
+use crate::core::Param;
+use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
+use config::Config;
 
-pub const SPEC: AgentSpec = AgentSpec {
+pub const SPEC: Spec = Spec {
     name: "eip",
     shortdesc: "Elastic IP associated with the active node",
     longdesc: "Associates an Elastic IP with the active node's network interface (ENI) \
@@ -28,18 +33,23 @@ pub const SPEC: AgentSpec = AgentSpec {
         it stopped without asking AWS. For clients in the same VPC use vip; for other VPCs or \
         on-premises use dns.",
     params: PARAMS,
-    actions: &[
-        ActionSpec::new("start", 30),
-        ActionSpec::new("stop", 30),
-        ActionSpec::monitor(30, 60, 0),
-        ActionSpec::new("validate-all", 20),
-        ActionSpec::new("meta-data", 5),
-    ],
-    new: || Box::new(Eip::default()),
+    iam: IAM,
+    services: &[Service::Ec2],
+    examples: &["eip.crm", "eip.pcs"],
+    personality: Personality::Resource {
+        actions: &[
+            ActionSpec::new("start", 30),
+            ActionSpec::new("stop", 30),
+            ActionSpec::monitor(30, 60, 0),
+            ActionSpec::new("validate-all", 20),
+            ActionSpec::new("meta-data", 5),
+        ],
+        new: || Box::new(Eip::default()),
+    },
 };
 
 /// Every AWS API action this agent calls (the IAM policy is made from it).
-pub const IAM: &[Permission] = &[
+const IAM: &[Permission] = &[
     Permission::new(
         "ec2:DescribeAddresses",
         &[Scope::Any],
@@ -82,7 +92,7 @@ const PARAMS: &[Param] = &[
         "Which private IPv4 address of the ENI the Elastic IP maps to. Default: the \
          ENI's primary private address.",
     ),
-    awsp::API_FAILURE,
+    API_FAILURE,
     awsp::REGION,
     awsp::ENDPOINT_URL,
     awsp::PROFILE,
@@ -95,76 +105,11 @@ pub struct Eip {
     cfg: Option<Config>,
 }
 
-struct Config {
-    eip: EipRef,
-    interface: Option<String>,
-    eni_id: Option<String>,
-    private_ip: Option<String>,
-    api_failure: ApiFailure,
-    aws: AwsOptions,
-}
-
 /// The association this node wants: ENI and private IP.
 #[derive(Clone, Debug)]
-struct Target {
+pub(crate) struct Target {
     eni: String,
     private_ip: String,
-}
-
-impl Config {
-    fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
-        let p = &ctx.params;
-        let eip = match (p.str("allocation_id"), p.str("elastic_ip")) {
-            (Some(a), _) => {
-                ids::check("allocation_id", a, "eipalloc")?;
-                EipRef::Allocation(a.to_string())
-            }
-            (None, Some(ip)) => {
-                ip.parse::<Ipv4Addr>().map_err(|_| {
-                    OcfError::configured(format!(
-                        "elastic_ip='{}' is not an IPv4 address: set it to the Elastic IP's \
-                         public address, or set allocation_id instead",
-                        crate::ocf::params::shorten(ip)
-                    ))
-                })?;
-                EipRef::PublicIp(ip.to_string())
-            }
-            (None, None) => {
-                return Err(OcfError::configured(
-                    "neither allocation_id nor elastic_ip is set: set allocation_id \
-                     (eipalloc-…) or elastic_ip (the public address)",
-                ))
-            }
-        };
-        if let Some(e) = p.str("eni_id") {
-            ids::check("eni_id", e, "eni")?;
-        }
-        if let Some(ip) = p.str("private_ip") {
-            ip.parse::<Ipv4Addr>().map_err(|_| {
-                OcfError::configured(format!(
-                    "private_ip='{}' is not an IPv4 address: set it to one of the ENI's \
-                     private addresses, or leave it unset for the primary one",
-                    crate::ocf::params::shorten(ip)
-                ))
-            })?;
-        }
-        local::check_interface(p.str("interface"))?;
-        Ok(Config {
-            eip,
-            interface: p.str("interface").map(str::to_string),
-            eni_id: p.str("eni_id").map(str::to_string),
-            private_ip: p.str("private_ip").map(str::to_string),
-            api_failure: ApiFailure::from_params(p),
-            aws: AwsOptions::from_params(p)?,
-        })
-    }
-
-    fn describe(&self) -> String {
-        match &self.eip {
-            EipRef::Allocation(a) => format!("Elastic IP {a}"),
-            EipRef::PublicIp(ip) => format!("Elastic IP {ip}"),
-        }
-    }
 }
 
 impl Eip {
@@ -175,16 +120,48 @@ impl Eip {
     }
 
     fn state(&self, ctx: &Ctx) -> StateFile {
-        let key = match &self.cfg().eip {
-            EipRef::Allocation(a) => a.clone(),
-            EipRef::PublicIp(ip) => ip.clone(),
+        match &self.cfg().eip {
+            EipRef::Allocation(a) => ctx.state(a),
+            EipRef::PublicIp(ip) => ctx.state(ip),
+        }
+    }
+
+    /// The ENI's private IPv4 addresses, from the instance metadata
+    /// (`local-ipv4s` of its MAC: no API call).
+    pub(crate) fn eni_addresses(&self, imds: &Imds, local: &Local) -> OcfResult<Vec<String>> {
+        Ok(Instance::new(imds)
+            .local_ipv4s_of_mac(&local.mac)?
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect())
+    }
+
+    /// A configured private_ip must be one of the ENI's addresses: EC2
+    /// refuses to map an Elastic IP to any other, and no other node's ENI
+    /// has it either, so the configuration cannot work anywhere (rc 6).
+    pub(crate) fn check_private_ip(&self, imds: &Imds, local: &Local) -> OcfResult<()> {
+        let Some(want) = &self.cfg().private_ip else {
+            return Ok(());
         };
-        StateFile::new(&ctx.env, "eip", &key)
+        let have = self.eni_addresses(imds, local)?;
+        if have.iter().any(|a| a == want) {
+            return Ok(());
+        }
+        Err(OcfError::configured(format!(
+            "private_ip={want} is not an address of {} (it has {}): set private_ip to one \
+             of them, or leave it unset for the primary one",
+            local.eni,
+            if have.is_empty() {
+                "none in the instance metadata".to_string()
+            } else {
+                have.join(", ")
+            }
+        )))
     }
 
     /// Our ENI and private IP: recorded at start when still valid, else
     /// from the parameters and the instance metadata.
-    fn target(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Target> {
+    pub(crate) fn target(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Target> {
         let c = self.cfg();
         if let Some(s) = self.state(ctx).read() {
             if let (Some(eni), Some(ip)) = (s.get("eni"), s.get("private_ip")) {
@@ -198,9 +175,12 @@ impl Eip {
                 }
             }
         }
-        let local = local::resolve(imds, c.interface.as_deref(), c.eni_id.as_deref())?;
+        let local = self.resolve_local(imds)?;
         let private_ip = match &c.private_ip {
-            Some(ip) => ip.clone(),
+            Some(ip) => {
+                self.check_private_ip(imds, &local)?;
+                ip.clone()
+            }
             None => Instance::new(imds)
                 .primary_ipv4_of_mac(&local.mac)?
                 .ok_or_else(|| {
@@ -216,11 +196,16 @@ impl Eip {
         })
     }
 
-    fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Session> {
-        Session::connect(&self.cfg().aws, &ctx.env, imds, ctx.deadline)
+    pub(crate) fn resolve_local(&self, imds: &Imds) -> OcfResult<Local> {
+        let c = self.cfg();
+        local::resolve(imds, c.interface.as_deref(), c.eni_id.as_deref())
     }
 
-    fn lookup(&self, s: &Session) -> OcfResult<Address> {
+    fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Session> {
+        ctx.connect(&self.cfg().aws, imds)
+    }
+
+    pub(crate) fn lookup(&self, s: &Session) -> OcfResult<Address> {
         let c = self.cfg();
         ec2::describe_address(s, &c.eip)?.ok_or_else(|| {
             OcfError::configured(format!(
@@ -258,7 +243,7 @@ impl Agent for Eip {
 
     fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
         if ctx.depth >= 10 {
-            let imds = self.cfg().aws.imds(&ctx.env, ctx.deadline);
+            let imds = ctx.imds(&self.cfg().aws);
             self.target(ctx, &imds)?;
         }
         Ok(())
@@ -266,7 +251,7 @@ impl Agent for Eip {
 
     fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
         let c = self.cfg();
-        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        let imds = ctx.imds(&c.aws);
         imds.check_identity()?;
         let t = self.target(ctx, &imds)?;
         let s = self.connect(ctx, &imds)?;
@@ -294,7 +279,8 @@ impl Agent for Eip {
             // does, the monitor's exact comparison reports it.)
             let assoc = ec2::associate_address(&s, &a.allocation_id, &t.eni, Some(&t.private_ip))
                 .map_err(|e| {
-                if e.rc == crate::ocf::Rc::Configured {
+                let e = OcfError::from(e);
+                if e.rc == Rc::Configured {
                     e.context(&format!(
                         "associating {} with {} ({}): check eni_id and private_ip",
                         a.public_ip, t.eni, t.private_ip
@@ -323,7 +309,7 @@ impl Agent for Eip {
         let c = self.cfg();
         let state = self.state(ctx);
         let result = (|| {
-            let imds = c.aws.imds(&ctx.env, ctx.deadline);
+            let imds = ctx.imds(&c.aws);
             let t = self.target(ctx, &imds)?;
             let s = self.connect(ctx, &imds)?;
             let a = self.lookup(&s)?;
@@ -365,7 +351,7 @@ impl Agent for Eip {
             )));
         }
         let check = (|| {
-            let imds = c.aws.imds(&ctx.env, ctx.deadline);
+            let imds = ctx.imds(&c.aws);
             let t = self.target(ctx, &imds)?;
             let s = self.connect(ctx, &imds)?;
             let a = self.lookup(&s)?;
@@ -383,7 +369,7 @@ impl Agent for Eip {
             }
         })();
         match check {
-            Err(e) if e.rc == crate::ocf::Rc::Generic => {
+            Err(e) if e.rc == Rc::Generic => {
                 // Cannot ask AWS: it was started here, so judge it running.
                 c.api_failure
                     .tolerate(e, &format!("cannot check {}", c.describe()))

@@ -2,7 +2,6 @@
 //! (device, ENI, …) so that monitors and stop need no metadata lookups.
 //! A `key=value` file, mode 0600, written atomically.
 
-use super::env::OcfEnv;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -13,10 +12,10 @@ pub struct StateFile {
 }
 
 impl StateFile {
-    /// One file per agent and resource instance (the instance name is
-    /// unique in a cluster); manual runs without an instance use `key`.
-    pub fn new(env: &OcfEnv, agent: &str, key: &str) -> StateFile {
-        let instance = env.resource_instance.as_deref().unwrap_or(key);
+    /// One file per agent and resource instance under `run_dir` (the
+    /// instance name is unique in a cluster; manual runs without one pass
+    /// a key of the resource instead).
+    pub fn new(run_dir: &std::path::Path, agent: &str, instance: &str) -> StateFile {
         let safe: String = instance
             .chars()
             .map(|c| {
@@ -28,13 +27,13 @@ impl StateFile {
             })
             .collect();
         StateFile {
-            path: env.run_dir().join(format!("{agent}-{safe}.state")),
+            path: run_dir.join(format!("{agent}-{safe}.state")),
         }
     }
 
     /// A file shared by every resource on this node (caches of facts that
     /// do not depend on the resource, such as a hosted zone's name).
-    pub fn shared(env: &OcfEnv, name: &str) -> StateFile {
+    pub fn shared(run_dir: &std::path::Path, name: &str) -> StateFile {
         let safe: String = name
             .chars()
             .map(|c| {
@@ -46,7 +45,7 @@ impl StateFile {
             })
             .collect();
         StateFile {
-            path: env.run_dir().join(format!("{safe}.cache")),
+            path: run_dir.join(format!("{safe}.cache")),
         }
     }
 

@@ -4,7 +4,7 @@
 //! declaration drives parsing, defaults (Pacemaker passes only what is set in
 //! the CIB, never the meta-data defaults), validation and the meta-data XML.
 
-use super::exit::{OcfError, OcfResult};
+use super::Invalid;
 use std::collections::BTreeMap;
 
 /// Longest value accepted for any parameter: nothing legitimate comes close,
@@ -114,10 +114,10 @@ impl Param {
         }
     }
 
-    fn check(&self, raw: &str) -> OcfResult<String> {
+    fn check(&self, raw: &str) -> Result<String, Invalid> {
         let v = raw.trim();
         let bad = |why: &str| {
-            OcfError::configured(format!(
+            Invalid(format!(
                 "parameter {}='{}' {why}: set {} to {}",
                 self.name,
                 shorten(v),
@@ -183,7 +183,7 @@ pub struct Params {
 }
 
 impl Params {
-    pub fn parse(table: &[Param], reskeys: &BTreeMap<String, String>) -> OcfResult<Params> {
+    pub fn parse(table: &[Param], reskeys: &BTreeMap<String, String>) -> Result<Params, Invalid> {
         let mut p = Params::default();
         for spec in table {
             let raw = reskeys.get(spec.name).filter(|v| !v.trim().is_empty());
@@ -193,7 +193,7 @@ impl Params {
                     p.explicit.push(spec.name);
                 }
                 (None, _) if spec.required => {
-                    return Err(OcfError::configured(format!(
+                    return Err(Invalid(format!(
                         "required parameter '{}' is not set: set it on the resource ({})",
                         spec.name, spec.shortdesc
                     )));
@@ -275,8 +275,12 @@ mod tests {
     #[test]
     fn missing_required_is_rc6_naming_it() {
         let e = Params::parse(TABLE, &env(&[])).unwrap_err();
-        assert_eq!(e.rc, crate::ocf::Rc::Configured);
-        assert!(e.reason.contains("'ip'"), "{}", e.reason);
+        // An Invalid is OCF_ERR_CONFIGURED at the OCF boundary.
+        assert_eq!(
+            crate::ocf::OcfError::from(e.clone()).rc,
+            crate::ocf::Rc::Configured
+        );
+        assert!(e.0.contains("'ip'"), "{}", e.0);
     }
 
     #[test]
@@ -288,11 +292,7 @@ mod tests {
             ("mode", "panic", "one of fail, warn"),
         ] {
             let e = Params::parse(TABLE, &env(&[("ip", "x"), (k, v)])).unwrap_err();
-            assert!(
-                e.reason.contains(v) && e.reason.contains(want),
-                "{}",
-                e.reason
-            );
+            assert!(e.0.contains(v) && e.0.contains(want), "{}", e.0);
         }
     }
 

@@ -1,19 +1,26 @@
 //! `dns`: a Route 53 A record pointing at the active node, for clients in
 //! other VPCs (peering) and on-premises (Direct Connect, VPN), where an
 //! overlay IP is not routable (CLUSTERPRO "AWS DNS", LifeKeeper Route53
-//! kit, ClusterLabs aws-vpc-route53).
+//! kit, ClusterLabs aws-vpc-route53). Names and zone ids are checked in
+//! [`names`], the doctor's checks are in `doctor.rs`.
 
+mod config;
+mod doctor;
+pub mod names;
+
+use super::{Personality, Spec, API_FAILURE};
 use crate::aws::iam::{Permission, Scope};
-use crate::aws::imds::Instance;
+use crate::aws::imds::{Imds, Instance};
 use crate::aws::route53::{self, ChangeKind};
-use crate::aws::{params as awsp, ApiFailure, AwsOptions, Session};
+use crate::aws::{params as awsp, Service, Session};
+use crate::core::state::StateFile;
+use crate::core::Param;
 use crate::net::dns::{self as resolve, Answer};
-use crate::ocf::state::StateFile;
-use crate::ocf::{ActionSpec, Agent, AgentSpec, Ctx, OcfError, OcfResult, Param, Rc};
-use std::net::{Ipv4Addr, SocketAddr};
+use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
+use config::{Addr, Config};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub const SPEC: AgentSpec = AgentSpec {
+pub const SPEC: Spec = Spec {
     name: "dns",
     shortdesc: "Route 53 A record pointing at the active node",
     longdesc: "Sets an A record in a Route 53 hosted zone (private or public) to the \
@@ -34,19 +41,24 @@ pub const SPEC: AgentSpec = AgentSpec {
         started reports it stopped without asking AWS. Route 53 allows 5 API \
         requests per second per account; throttled requests are retried.",
     params: PARAMS,
-    actions: &[
-        ActionSpec::new("start", 120),
-        ActionSpec::new("stop", 60),
-        ActionSpec::monitor(30, 60, 0),
-        ActionSpec::monitor(30, 300, 20),
-        ActionSpec::new("validate-all", 20),
-        ActionSpec::new("meta-data", 5),
-    ],
-    new: || Box::new(Dns::default()),
+    iam: IAM,
+    services: &[Service::Route53],
+    examples: &["dns.crm", "dns.pcs", "group.crm", "group.pcs"],
+    personality: Personality::Resource {
+        actions: &[
+            ActionSpec::new("start", 120),
+            ActionSpec::new("stop", 60),
+            ActionSpec::monitor(30, 60, 0),
+            ActionSpec::monitor(30, 300, 20),
+            ActionSpec::new("validate-all", 20),
+            ActionSpec::new("meta-data", 5),
+        ],
+        new: || Box::new(Dns::default()),
+    },
 };
 
 /// Every AWS API action this agent calls (the IAM policy is made from it).
-pub const IAM: &[Permission] = &[
+const IAM: &[Permission] = &[
     Permission::new(
         "route53:ListResourceRecordSets",
         &[Scope::HostedZone],
@@ -106,7 +118,7 @@ const PARAMS: &[Param] = &[
              address within this many seconds of start is not an error (propagation, \
              negative caching).",
         ),
-    awsp::API_FAILURE,
+    API_FAILURE,
     awsp::REGION,
     awsp::ENDPOINT_URL,
     awsp::PROFILE,
@@ -117,122 +129,6 @@ const PARAMS: &[Param] = &[
 #[derive(Default)]
 pub struct Dns {
     cfg: Option<Config>,
-}
-
-#[derive(Clone, Debug)]
-enum Addr {
-    Local,
-    Public,
-    Literal(Ipv4Addr),
-}
-
-struct Config {
-    zone_id: String,
-    name: String,
-    addr: Addr,
-    ttl: i64,
-    delete_on_stop: bool,
-    wait_sync: bool,
-    resolver: Option<SocketAddr>,
-    resolve_grace: Duration,
-    api_failure: ApiFailure,
-    aws: AwsOptions,
-}
-
-/// Lowercase, without the trailing dot, every label valid.
-pub fn normalise_name(raw: &str) -> OcfResult<String> {
-    let n = raw.trim().trim_end_matches('.').to_ascii_lowercase();
-    let bad = |why: &str| {
-        OcfError::configured(format!(
-            "name='{}' {why}: set name to a fully qualified domain name such as \
-             db.example.internal",
-            crate::ocf::params::shorten(raw)
-        ))
-    };
-    if n.is_empty() || n.len() > 253 {
-        return Err(bad("is not a valid length"));
-    }
-    if !n.contains('.') {
-        return Err(bad("is not fully qualified"));
-    }
-    for label in n.split('.') {
-        let ok = !label.is_empty()
-            && label.len() <= 63
-            && label
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            && !label.starts_with('-')
-            && !label.ends_with('-');
-        if !ok {
-            return Err(bad(&format!(
-                "has an invalid label '{}'",
-                label.escape_debug()
-            )));
-        }
-    }
-    Ok(n)
-}
-
-fn normalise_zone_id(raw: &str) -> OcfResult<String> {
-    let z = raw.trim().trim_start_matches("/hostedzone/");
-    if !z.is_empty()
-        && z.len() <= 32
-        && z.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    {
-        Ok(z.to_string())
-    } else {
-        Err(OcfError::configured(format!(
-            "hosted_zone_id='{}' is not a hosted zone id: set it like Z0123456789ABCDEFGHIJ \
-             (aws route53 list-hosted-zones)",
-            crate::ocf::params::shorten(raw)
-        )))
-    }
-}
-
-impl Config {
-    fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
-        let p = &ctx.params;
-        let addr = match p.str("ip").unwrap_or("local") {
-            "local" => Addr::Local,
-            "public" => Addr::Public,
-            other => Addr::Literal(other.parse().map_err(|_| {
-                OcfError::configured(format!(
-                    "ip='{}' is not local, public or an IPv4 address: set ip=local (this \
-                     node's private address), public, or an address like 10.1.0.10",
-                    crate::ocf::params::shorten(other)
-                ))
-            })?),
-        };
-        let resolver = match p.str("resolver") {
-            None => None,
-            Some(r) => {
-                let with_port = if r.parse::<Ipv4Addr>().is_ok() {
-                    format!("{r}:53")
-                } else {
-                    r.to_string()
-                };
-                Some(with_port.parse::<SocketAddr>().map_err(|_| {
-                    OcfError::configured(format!(
-                        "resolver='{}' is not an address[:port]: set it like 10.0.0.2:53",
-                        crate::ocf::params::shorten(r)
-                    ))
-                })?)
-            }
-        };
-        Ok(Config {
-            zone_id: normalise_zone_id(p.str("hosted_zone_id").unwrap_or_default())?,
-            name: normalise_name(p.str("name").unwrap_or_default())?,
-            addr,
-            ttl: p.int("ttl"),
-            delete_on_stop: p.bool("delete_on_stop"),
-            wait_sync: p.bool("wait_sync"),
-            resolver,
-            resolve_grace: Duration::from_secs(p.int("resolve_grace").max(0) as u64),
-            api_failure: ApiFailure::from_params(p),
-            aws: AwsOptions::from_params(p)?,
-        })
-    }
 }
 
 fn now_s() -> u64 {
@@ -250,14 +146,14 @@ impl Dns {
     }
 
     fn state(&self, ctx: &Ctx) -> StateFile {
-        StateFile::new(&ctx.env, "dns", &self.cfg().name)
+        ctx.state(&self.cfg().name)
     }
 
     /// This node's address for the record: recorded at start, else looked up.
-    fn address(&self, imds: &crate::aws::imds::Imds) -> OcfResult<String> {
+    fn address(&self, imds: &Imds) -> OcfResult<String> {
         match &self.cfg().addr {
             Addr::Literal(ip) => Ok(ip.to_string()),
-            Addr::Local => Instance::new(imds).local_ipv4(),
+            Addr::Local => Ok(Instance::new(imds).local_ipv4()?),
             Addr::Public => Instance::new(imds).public_ipv4()?.ok_or_else(|| {
                 OcfError::args(
                     "ip=public but this instance has no public IPv4 address: use ip=local, \
@@ -271,24 +167,8 @@ impl Dns {
         self.state(ctx).read().and_then(|s| s.get("ip").cloned())
     }
 
-    /// Route 53 refuses a change to a name outside the zone with
-    /// InvalidChangeBatch "... is not permitted in zone ...": that answer,
-    /// rather than a GetHostedZone call on every start, tells the operator.
-    fn outside_zone(&self, e: OcfError) -> OcfError {
-        let c = self.cfg();
-        if e.rc == Rc::Configured && e.reason.contains("not permitted in zone") {
-            OcfError::configured(format!(
-                "name={} is outside hosted zone {}: set name to a name inside the zone, \
-                 or hosted_zone_id to the zone of {} (Route 53 said: {})",
-                c.name, c.zone_id, c.name, e.reason
-            ))
-        } else {
-            e
-        }
-    }
-
-    fn connect(&self, ctx: &Ctx, imds: &crate::aws::imds::Imds) -> OcfResult<Session> {
-        Session::connect(&self.cfg().aws, &ctx.env, imds, ctx.deadline)
+    fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Session> {
+        ctx.connect(&self.cfg().aws, imds)
     }
 
     fn resolution(&self) -> Answer {
@@ -308,7 +188,7 @@ impl Agent for Dns {
 
     fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
         if ctx.depth >= 10 {
-            let imds = self.cfg().aws.imds(&ctx.env, ctx.deadline);
+            let imds = ctx.imds(&self.cfg().aws);
             self.address(&imds)?;
         }
         Ok(())
@@ -316,7 +196,7 @@ impl Agent for Dns {
 
     fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
         let c = self.cfg();
-        let imds = c.aws.imds(&ctx.env, ctx.deadline);
+        let imds = ctx.imds(&c.aws);
         imds.check_identity()?;
         let ip = self.address(&imds)?;
         let s = self.connect(ctx, &imds)?;
@@ -349,8 +229,7 @@ impl Agent for Dns {
                 &c.name,
                 c.ttl,
                 std::slice::from_ref(&ip),
-            )
-            .map_err(|e| self.outside_zone(e))?;
+            )?;
             if c.wait_sync {
                 route53::wait_insync(&s, &change)?;
             }
@@ -365,7 +244,7 @@ impl Agent for Dns {
         let state = self.state(ctx);
         if c.delete_on_stop {
             let result = (|| {
-                let imds = c.aws.imds(&ctx.env, ctx.deadline);
+                let imds = ctx.imds(&c.aws);
                 let ip = match self.recorded_address(ctx) {
                     Some(ip) => ip,
                     None => self.address(&imds)?,
@@ -416,7 +295,7 @@ impl Agent for Dns {
             )));
         };
         let check = (|| {
-            let imds = c.aws.imds(&ctx.env, ctx.deadline);
+            let imds = ctx.imds(&c.aws);
             let ip = match st.get("ip") {
                 Some(ip) => ip.clone(),
                 None => self.address(&imds)?,
@@ -482,30 +361,5 @@ impl Agent for Dns {
              resolver, the zone's VPC associations (private zones), and raise resolve_grace \
              if this clears by itself"
         )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_normalise() {
-        assert_eq!(
-            normalise_name("DB.Example.Internal.").unwrap(),
-            "db.example.internal"
-        );
-        assert!(normalise_name("db").is_err());
-        assert!(normalise_name("a..b").is_err());
-        assert!(normalise_name("-a.b").is_err());
-        assert!(normalise_name(&format!("{}.example", "a".repeat(64))).is_err());
-        assert!(normalise_name("ünï.example").is_err());
-    }
-
-    #[test]
-    fn zone_ids() {
-        assert_eq!(normalise_zone_id("/hostedzone/Z123ABC").unwrap(), "Z123ABC");
-        assert!(normalise_zone_id("z123").is_err());
-        assert!(normalise_zone_id("").is_err());
     }
 }

@@ -3,17 +3,22 @@
 //! node attribute from the EC2 zone state, so that with
 //! node-health-strategy=migrate-on-red Pacemaker moves every resource off
 //! a node whose zone is impaired, the way HealthCPU and HealthSMART work.
+//! Its doctor checks are in `doctor.rs`.
 
+mod doctor;
+
+use super::{Personality, Spec};
 use crate::aws::ec2;
 use crate::aws::iam::{Permission, Scope};
-use crate::aws::imds::Instance;
-use crate::aws::{params as awsp, AwsOptions, Session};
-use crate::ocf::params::Kind;
-use crate::ocf::state::StateFile;
-use crate::ocf::{ActionSpec, Agent, AgentSpec, Ctx, OcfError, OcfResult, Param, Rc};
+use crate::aws::imds::{Imds, Instance};
+use crate::aws::{params as awsp, AwsOptions, Service};
+use crate::core::params::{shorten, Kind};
+use crate::core::state::StateFile;
+use crate::core::Param;
+use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
 use std::process::{Command, Stdio};
 
-pub const SPEC: AgentSpec = AgentSpec {
+pub const SPEC: Spec = Spec {
     name: "az",
     shortdesc: "Availability Zone health as a node-health attribute",
     longdesc: "Publishes the state of this node's AWS Availability Zone as the Pacemaker \
@@ -29,18 +34,23 @@ pub const SPEC: AgentSpec = AgentSpec {
         start still succeeds and publishes nothing (or the api_failure colour): \
         failing it would ban the health agent itself from the node.",
     params: PARAMS,
-    actions: &[
-        ActionSpec::new("start", 30),
-        ActionSpec::new("stop", 30),
-        ActionSpec::monitor(30, 30, 0),
-        ActionSpec::new("validate-all", 20),
-        ActionSpec::new("meta-data", 5),
-    ],
-    new: || Box::new(Az::default()),
+    iam: IAM,
+    services: &[Service::Ec2],
+    examples: &["az.crm", "az.pcs", "group.crm", "group.pcs"],
+    personality: Personality::Resource {
+        actions: &[
+            ActionSpec::new("start", 30),
+            ActionSpec::new("stop", 30),
+            ActionSpec::monitor(30, 30, 0),
+            ActionSpec::new("validate-all", 20),
+            ActionSpec::new("meta-data", 5),
+        ],
+        new: || Box::new(Az::default()),
+    },
 };
 
 /// Every AWS API action this agent calls (the IAM policy is made from it).
-pub const IAM: &[Permission] = &[Permission::new(
+const IAM: &[Permission] = &[Permission::new(
     "ec2:DescribeAvailabilityZones",
     &[Scope::Any],
     "start, monitor",
@@ -110,7 +120,7 @@ fn check_dampen(v: &str) -> OcfResult<String> {
     } else {
         Err(OcfError::configured(format!(
             "dampen='{}' is not a duration: set it like 30s or 1m",
-            crate::ocf::params::shorten(v)
+            shorten(v)
         )))
     }
 }
@@ -127,7 +137,7 @@ fn check_zone(z: &str) -> OcfResult<()> {
         Err(OcfError::configured(format!(
             "availability_zone='{}' is not a zone name: set it like eu-central-1a, or \
              leave it unset for this instance's zone",
-            crate::ocf::params::shorten(z)
+            shorten(z)
         )))
     }
 }
@@ -145,7 +155,7 @@ impl Config {
             return Err(OcfError::configured(format!(
                 "attribute='{}' does not start with #health: set it like #health-aws-az \
                  (Pacemaker reads only #health* attributes as node health)",
-                crate::ocf::params::shorten(&attribute)
+                shorten(&attribute)
             )));
         }
         if let Some(z) = p.str("availability_zone") {
@@ -165,8 +175,14 @@ impl Config {
     }
 }
 
-/// Run Pacemaker's attrd_updater with a fixed argument vector.
-fn attrd(args: &[&str]) -> OcfResult<()> {
+/// attrd_updater's version line: proof that it runs (validate and doctor
+/// ask exactly this way).
+fn attrd_version() -> OcfResult<String> {
+    attrd(&["--version"]).map(|out| out.lines().next().unwrap_or("present").trim().to_string())
+}
+
+/// Run Pacemaker's attrd_updater with a fixed argument vector; its stdout.
+fn attrd(args: &[&str]) -> OcfResult<String> {
     let out = Command::new("attrd_updater")
         .args(args)
         .stdin(Stdio::null())
@@ -182,7 +198,7 @@ fn attrd(args: &[&str]) -> OcfResult<()> {
             }
         })?;
     if out.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(OcfError::new(
             Rc::Degraded,
@@ -204,12 +220,20 @@ impl Az {
     }
 
     fn state(&self, ctx: &Ctx) -> StateFile {
-        StateFile::new(&ctx.env, "az", &self.cfg().attribute)
+        ctx.state(&self.cfg().attribute)
+    }
+
+    /// The zone to watch: availability_zone, else this instance's.
+    fn zone(&self, imds: &Imds) -> OcfResult<String> {
+        match &self.cfg().zone {
+            Some(z) => Ok(z.clone()),
+            None => Ok(Instance::new(imds).availability_zone()?),
+        }
     }
 
     fn publish(&self, colour: &str) -> OcfResult<()> {
         let c = self.cfg();
-        attrd(&["-n", &c.attribute, "-B", colour, "-d", &c.dampen])
+        attrd(&["-n", &c.attribute, "-B", colour, "-d", &c.dampen]).map(|_| ())
     }
 
     /// Ask EC2 for the zone and publish its colour. Returns the colour.
@@ -220,13 +244,14 @@ impl Az {
         last: Option<&str>,
     ) -> OcfResult<(String, String)> {
         let c = self.cfg();
-        let imds = c.aws.imds(&ctx.env, ctx.deadline);
-        let zone = match zone.or(c.zone.as_deref()) {
+        let imds = ctx.imds(&c.aws);
+        let zone = match zone {
             Some(z) => z.to_string(),
-            None => Instance::new(&imds).availability_zone()?,
+            None => self.zone(&imds)?,
         };
-        let state = Session::connect(&c.aws, &ctx.env, &imds, ctx.deadline)
-            .and_then(|s| ec2::zone_state(&s, &zone));
+        let state = ctx
+            .connect(&c.aws, &imds)
+            .and_then(|s| Ok(ec2::zone_state(&s, &zone)?));
         let colour = match state {
             Ok(Some(st)) => {
                 let col = colour(&st);
@@ -279,7 +304,7 @@ impl Agent for Az {
     fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
         if ctx.depth >= 10 {
             // attrd_updater must be runnable (it answers --version without a cluster).
-            attrd(&["--version"]).map_err(|e| match e.rc {
+            attrd_version().map(|_| ()).map_err(|e| match e.rc {
                 Rc::Installed => e,
                 _ => OcfError::installed(format!("attrd_updater does not work: {}", e.reason)),
             })?;

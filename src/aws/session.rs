@@ -1,0 +1,355 @@
+//! A connected AWS session for one action: the SDK configuration (built by
+//! one function, [`sdk_config`]), the credentials and where they came from,
+//! and [`Session::call`], which bounds and retries every request.
+
+use super::classify::{self, Retry};
+use super::credentials::{self, Renewable, Source};
+use super::env::AwsEnv;
+use super::error::{Kind, Result, Route};
+use super::imds::Imds;
+use super::options::AwsOptions;
+pub use super::region::RegionSource;
+use super::region::{region_from_imds, region_from_profile, region_without_profile};
+use crate::core::Deadline;
+use aws_config::identity::IdentityCache;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// Which AWS service a call goes to (for its endpoint in exit reasons and
+/// the doctor's reachability check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Ec2,
+    Route53,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Ec2 => "EC2",
+            Service::Route53 => "Route 53",
+        }
+    }
+}
+
+/// A single-threaded runtime, the SDK configuration with credentials
+/// already resolved, and the deadline. Built only by actions that need the
+/// API, so probes and depth-0 monitors never pay for it.
+pub struct Session {
+    rt: tokio::runtime::Runtime,
+    conf: SdkConfig,
+    creds: Renewable,
+    deadline: Deadline,
+    region: String,
+    region_source: RegionSource,
+    credential_source: Source,
+    endpoint_override: Option<String>,
+    env_endpoints: (Option<String>, Option<String>, Option<String>),
+    proxy: Option<String>,
+    ec2: std::cell::OnceCell<aws_sdk_ec2::Client>,
+    route53: std::cell::OnceCell<aws_sdk_route53::Client>,
+}
+
+fn timeouts(deadline: Deadline) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(deadline.slice(Duration::from_secs(3)))
+        .operation_attempt_timeout(deadline.slice(Duration::from_secs(10)))
+        .build()
+}
+
+/// The one place the SDK configuration of an action is made: from a bare
+/// builder (instance role only) or from what aws-config's loader found
+/// (profiles, FIPS/dual-stack settings), with our region, our renewable
+/// credentials and no SDK identity cache, no SDK retries (`Session::call`
+/// retries, bounded by the deadline), per-attempt timeouts from the
+/// deadline, our HTTP client and the endpoint override.
+fn sdk_config(
+    base: aws_types::sdk_config::Builder,
+    region: &str,
+    creds: &Renewable,
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    endpoint: Option<&str>,
+    deadline: Deadline,
+) -> SdkConfig {
+    let mut b = base
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .credentials_provider(SharedCredentialsProvider::new(creds.clone()))
+        .identity_cache(IdentityCache::no_cache())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts(deadline))
+        .http_client(http);
+    if let Some(u) = endpoint {
+        b = b.endpoint_url(u);
+    }
+    b.build()
+}
+
+impl Session {
+    pub fn connect(
+        opts: &AwsOptions,
+        env: &AwsEnv,
+        imds: &Imds,
+        deadline: Deadline,
+    ) -> Result<Session> {
+        let rt = crate::core::runtime::new().map_err(Kind::Local)?;
+        let proxy = opts.proxy(env).map(str::to_string);
+        let env_endpoints = (
+            env.endpoint_url.clone(),
+            env.endpoint_url_ec2.clone(),
+            env.endpoint_url_route53.clone(),
+        );
+        let endpoint = opts
+            .endpoint_url
+            .clone()
+            .or_else(|| env.endpoint_url.clone());
+        let http = super::http::client(proxy.as_deref(), endpoint.as_deref(), env, imds)?;
+        let fast = credentials::instance_role_only(opts, env)
+            && env_endpoints.1.is_none()
+            && env_endpoints.2.is_none();
+        let (base, (region, region_source), (creds, credential_source)) = if fast {
+            // What a node under Pacemaker has: no keys, no profile, only the
+            // instance role. The SDK's configuration loader and credential
+            // chain would probe every other source and fetch the role's
+            // credentials with an IMDS client of its own (a second token);
+            // ours shares the token and the identity cache.
+            let region = match region_without_profile(opts, env)? {
+                Some(r) => r,
+                None => region_from_imds(imds)?,
+            };
+            let creds = credentials::from_instance_role(opts, env, imds, deadline)?;
+            (SdkConfig::builder(), region, creds)
+        } else {
+            let files = credentials::profile_files(env);
+            let region = match region_without_profile(opts, env)? {
+                Some(r) => r,
+                None => match rt.block_on(region_from_profile(opts, &files)) {
+                    Some(r) => (r, RegionSource::Profile),
+                    None => region_from_imds(imds)?,
+                },
+            };
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::new(region.0.clone()))
+                .retry_config(RetryConfig::disabled())
+                .timeout_config(timeouts(deadline))
+                .http_client(http.clone());
+            if let Some(files) = files {
+                loader = loader.profile_files(files);
+            }
+            if let Some(p) = &opts.profile {
+                loader = loader.profile_name(p);
+            }
+            let loaded = rt
+                .block_on(async { tokio::time::timeout(deadline.remaining(), loader.load()).await })
+                .map_err(|_| {
+                    Kind::Local(
+                        "loading the AWS configuration did not finish before the deadline".into(),
+                    )
+                })?;
+            let Some(chain) = loaded.credentials_provider() else {
+                return Err(Kind::Local("no credentials provider configured".into()).into());
+            };
+            let creds = rt.block_on(credentials::from_chain(chain, opts, env, imds, deadline))?;
+            (loaded.into_builder(), region, creds)
+        };
+        let conf = sdk_config(base, &region, &creds, http, endpoint.as_deref(), deadline);
+        Ok(Session {
+            rt,
+            conf,
+            creds,
+            deadline,
+            region,
+            region_source,
+            credential_source,
+            endpoint_override: opts.endpoint_url.clone(),
+            env_endpoints,
+            proxy,
+            ec2: Default::default(),
+            route53: Default::default(),
+        })
+    }
+
+    /// The EC2 client of this session (built once).
+    pub(crate) fn ec2(&self) -> aws_sdk_ec2::Client {
+        self.ec2
+            .get_or_init(|| aws_sdk_ec2::Client::new(&self.conf))
+            .clone()
+    }
+
+    /// The Route 53 client of this session (built once).
+    pub(crate) fn route53(&self) -> aws_sdk_route53::Client {
+        self.route53
+            .get_or_init(|| aws_sdk_route53::Client::new(&self.conf))
+            .clone()
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn region_source(&self) -> RegionSource {
+        self.region_source
+    }
+
+    pub fn credential_source(&self) -> &Source {
+        &self.credential_source
+    }
+
+    pub fn deadline(&self) -> Deadline {
+        self.deadline
+    }
+
+    pub(crate) fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    pub fn route(&self, service: Service) -> Route {
+        let (all, ec2, r53) = &self.env_endpoints;
+        let specific = match service {
+            Service::Ec2 => ec2,
+            Service::Route53 => r53,
+        };
+        let endpoint = self
+            .endpoint_override
+            .clone()
+            .or_else(|| specific.clone())
+            .or_else(|| all.clone())
+            .unwrap_or_else(|| match service {
+                Service::Ec2 => format!("https://ec2.{}.amazonaws.com", self.region),
+                Service::Route53 => "https://route53.amazonaws.com".to_string(),
+            });
+        Route {
+            endpoint,
+            proxy: self.proxy.clone(),
+        }
+    }
+
+    /// Run one API call of IAM action `action` (`make` builds and sends the
+    /// request), retrying throttling, 5xx, timeouts and connection errors
+    /// with exponential backoff and full jitter for as long as the deadline
+    /// allows, renewing expired credentials, and giving an id AWS does not
+    /// know a short grace (EC2 reads are eventually consistent: an id just
+    /// created, or a route just written, may not be visible yet). Anything
+    /// else fails at once. The retries are ours rather than the SDK's so
+    /// that the deadline bounds them and the error can say what the last
+    /// attempt got.
+    pub(crate) async fn call<T, E, F, Fut>(
+        &self,
+        service: Service,
+        action: &'static str,
+        make: F,
+    ) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Request<T, E>,
+        E: OperationError,
+    {
+        self.call_with(service, action, NOT_FOUND_GRACE, make).await
+    }
+
+    /// [`call`](Self::call) for requests where "not found" is an answer
+    /// the caller expects (an association someone else already removed):
+    /// no grace for it.
+    pub(crate) async fn call_expecting_absence<T, E, F, Fut>(
+        &self,
+        service: Service,
+        action: &'static str,
+        make: F,
+    ) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Request<T, E>,
+        E: OperationError,
+    {
+        self.call_with(service, action, Duration::ZERO, make).await
+    }
+
+    async fn call_with<T, E, F, Fut>(
+        &self,
+        service: Service,
+        action: &'static str,
+        not_found_grace: Duration,
+        make: F,
+    ) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Request<T, E>,
+        E: OperationError,
+    {
+        let started = Instant::now();
+        let mut backoff = Duration::from_millis(100);
+        let mut attempts = 0u32;
+        let mut renewed = false;
+        let last = loop {
+            attempts += 1;
+            let left = self.deadline.remaining();
+            log::debug!("{action} attempt {attempts} ({left:?} left)");
+            let failure = match tokio::time::timeout(left, make()).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => {
+                    let (err, retry) = classify::classify(e, action, &self.route(service));
+                    match retry {
+                        Retry::No => return Err(err),
+                        Retry::Briefly if started.elapsed() >= not_found_grace => return Err(err),
+                        Retry::Refresh if !renewed => {
+                            renewed = true;
+                            log::info!("{action}: credentials expired, renewing them");
+                            if let Err(e) = self.creds.renew().await {
+                                log::warn!("{e}");
+                            }
+                            continue;
+                        }
+                        _ => err,
+                    }
+                }
+                Err(_) => Kind::TimedOut {
+                    action,
+                    route: self.route(service),
+                }
+                .into(),
+            };
+            // Full jitter, so that nodes retrying at once do not hit the API in lockstep.
+            let pause = crate::core::deadline::jitter(Duration::from_millis(10), backoff);
+            // Another attempt only if it has a fair chance to finish in time.
+            if self.deadline.remaining() <= pause + Duration::from_millis(250) {
+                break failure;
+            }
+            log::debug!("{action}: {failure} — retrying in {pause:?}");
+            tokio::time::sleep(pause).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        };
+        Err(last.gave_up(attempts, started.elapsed().as_secs_f64()))
+    }
+}
+
+/// A sent SDK request, as [`Session::call`] awaits it.
+pub(crate) trait Request<T, E>:
+    Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>
+{
+}
+impl<T, E, F> Request<T, E> for F where
+    F: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>
+{
+}
+
+/// The error of one SDK operation (it carries AWS's code and message).
+pub(crate) trait OperationError:
+    ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
+{
+}
+impl<E> OperationError for E where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
+{
+}
+
+/// How long an id AWS does not know is asked about again before it counts
+/// as wrong: EC2 documents eventual consistency of seconds at most, and a
+/// genuinely wrong id should still fail a start quickly.
+const NOT_FOUND_GRACE: Duration = Duration::from_millis(1500);
