@@ -38,7 +38,8 @@ pub enum Personality {
     /// An OCF resource agent (`/usr/lib/ocf/resource.d/aws/<name>`).
     Resource {
         actions: &'static [ActionSpec],
-        new: fn() -> Box<dyn ResourceAgent>,
+        /// The agent, configured from the action's parameters.
+        new: fn(&crate::ocf::Ctx) -> OcfResult<Box<dyn ResourceAgent>>,
     },
 }
 
@@ -51,36 +52,35 @@ impl Spec {
     /// The OCF meta-data of a resource agent.
     pub fn ocf(&self) -> Option<crate::ocf::Meta> {
         match self.personality {
-            Personality::Resource { actions, .. } => Some(crate::ocf::Meta {
-                name: self.name,
-                shortdesc: self.shortdesc,
-                longdesc: self.longdesc,
-                params: self.params,
-                actions,
-            }),
+            Personality::Resource { actions, .. } => Some(self.meta(actions)),
         }
     }
 
-    /// A fresh, unconfigured instance of a resource agent.
-    pub fn resource(&self) -> Option<Box<dyn ResourceAgent>> {
+    fn meta(&self, actions: &'static [ActionSpec]) -> crate::ocf::Meta {
+        crate::ocf::Meta {
+            name: self.name,
+            shortdesc: self.shortdesc,
+            longdesc: self.longdesc,
+            params: self.params,
+            actions,
+        }
+    }
+
+    /// A resource agent configured from `ctx` (doctor's way in).
+    pub fn configure(&self, ctx: &crate::ocf::Ctx) -> OcfResult<Box<dyn ResourceAgent>> {
         match self.personality {
-            Personality::Resource { new, .. } => Some(new()),
+            Personality::Resource { new, .. } => new(ctx),
         }
     }
 
     /// Run as the process's personality (argv[1] is the action).
     pub fn run(&self, action: Option<&str>) -> i32 {
         match self.personality {
-            Personality::Resource { actions, new } => {
-                let meta = crate::ocf::Meta {
-                    name: self.name,
-                    shortdesc: self.shortdesc,
-                    longdesc: self.longdesc,
-                    params: self.params,
-                    actions,
-                };
-                crate::ocf::run(&meta, &|| new(), action)
-            }
+            Personality::Resource { actions, new } => crate::ocf::run(
+                &self.meta(actions),
+                &|ctx| new(ctx).map(|a| -> Box<dyn crate::ocf::Agent> { a }),
+                action,
+            ),
         }
     }
 }

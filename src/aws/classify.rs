@@ -225,4 +225,19 @@ mod tests {
         );
         assert!(!e.to_string().contains("secret"));
     }
+
+    #[test]
+    fn the_fix_comes_before_the_transport_detail() {
+        let e: Error = Kind::Unreachable {
+            action: "ec2:DescribeRouteTables",
+            route: r(),
+            detail: "io error: client error (Connect): tcp connect error: Connection refused"
+                .into(),
+        }
+        .into();
+        let text = e.to_string();
+        let first: String = text.chars().take(128).collect();
+        assert!(first.contains("check the network path"), "{first}");
+        assert!(!text.contains("secret"), "{text}");
+    }
 }

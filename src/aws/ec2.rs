@@ -2,6 +2,7 @@
 //! IAM action it needs; each agent declares the ones it uses (`IAM`).
 
 use super::error::{Class, Result};
+use super::session::NO_GRACE;
 use super::{Service, Session};
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
 use aws_sdk_ec2::Client;
@@ -321,7 +322,7 @@ pub fn disassociate_address(s: &Session, association_id: &str) -> Result<()> {
     s.block_on(async {
         let req = c.disassociate_address().association_id(association_id);
         match s
-            .call_expecting_absence(Service::Ec2, "ec2:DisassociateAddress", || {
+            .call_with(Service::Ec2, "ec2:DisassociateAddress", NO_GRACE, || {
                 req.clone().send()
             })
             .await

@@ -430,30 +430,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r() -> Route {
-        Route {
-            endpoint: "https://ec2.eu-west-1.amazonaws.com".into(),
-            proxy: Some("http://user:secret@proxy:3128".into()),
-        }
-    }
-
-    #[test]
-    fn the_fix_comes_before_the_transport_detail() {
-        let e: Error = Kind::Unreachable {
-            action: "ec2:DescribeRouteTables",
-            route: r(),
-            detail: "io error: client error (Connect): tcp connect error: Connection refused"
-                .into(),
-        }
-        .into();
-        let text = e.to_string();
-        let first: String = text.chars().take(128).collect();
-        assert!(first.contains("check the network path"), "{first}");
-        assert!(!text.contains("secret"), "{text}");
-    }
-}

@@ -9,7 +9,7 @@ use crate::core::{Deadline, Invalid};
 
 /// The parameters every agent that talks to AWS declares.
 pub mod params {
-    use super::{Kind, Param};
+    use super::{with_aws_settings, Kind, Param};
 
     pub const REGION: Param = Param::string("region", "AWS region").long(
         "AWS region of the API endpoint, e.g. eu-central-1. Default: AWS_REGION or \
@@ -46,8 +46,24 @@ pub mod params {
     );
 
     /// The settings above, in the order agents list them.
-    pub const ALL: &[Param] = &[REGION, ENDPOINT_URL, PROFILE, PROXY, IMDS_VERSION];
+    pub const ALL: &[Param] = with_aws_settings![];
 }
+
+/// An agent's parameter table: its own parameters, then the AWS settings
+/// every agent shares ([`params::ALL`]), as meta-data lists them.
+macro_rules! with_aws_settings {
+    ($($p:expr),* $(,)?) => {
+        &[
+            $($p,)*
+            $crate::aws::options::params::REGION,
+            $crate::aws::options::params::ENDPOINT_URL,
+            $crate::aws::options::params::PROFILE,
+            $crate::aws::options::params::PROXY,
+            $crate::aws::options::params::IMDS_VERSION,
+        ]
+    };
+}
+pub(crate) use with_aws_settings;
 
 /// The common AWS settings of a resource, validated.
 #[derive(Clone, Debug)]

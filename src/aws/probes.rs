@@ -104,6 +104,18 @@ fn missing(what: &str) -> Verdict {
 
 type Probe = fn(&Session, &ProbeArgs) -> Verdict;
 
+/// What a route probe needs: a table holding the route, its destination
+/// and this node's ENI.
+fn route_args(a: &ProbeArgs) -> Result<(&str, &str, &str), Verdict> {
+    let (Some(t), Some(c)) = (&a.route_table, &a.cidr) else {
+        return Err(missing("a route table holding the route"));
+    };
+    let Some(eni) = &a.eni else {
+        return Err(missing("this node's ENI"));
+    };
+    Ok((t, c, eni))
+}
+
 /// How to ask whether each IAM action is allowed. EC2 actions are asked
 /// with `DryRun`; Route 53 has no DryRun, so its read-only actions are
 /// really called and its change action is not.
@@ -135,37 +147,21 @@ pub const PROBES: &[(&str, Probe)] = &[
             true,
         )
     }),
-    ("ec2:ReplaceRoute", |s, a| {
-        let (Some(t), Some(c)) = (&a.route_table, &a.cidr) else {
-            return missing("a route table holding the route");
-        };
-        let Some(eni) = &a.eni else {
-            return missing("this node's ENI");
-        };
-        let req = s
-            .ec2()
-            .replace_route()
-            .route_table_id(t)
-            .destination_cidr_block(c)
-            .network_interface_id(eni)
-            .dry_run(true);
-        ask(s, req.send(), true)
+    ("ec2:ReplaceRoute", |s, a| match route_args(a) {
+        Ok((t, c, eni)) => {
+            let req = s.ec2().replace_route().route_table_id(t);
+            let req = req.destination_cidr_block(c).network_interface_id(eni);
+            ask(s, req.dry_run(true).send(), true)
+        }
+        Err(v) => v,
     }),
-    ("ec2:CreateRoute", |s, a| {
-        let (Some(t), Some(c)) = (&a.route_table, &a.cidr) else {
-            return missing("a route table holding the route");
-        };
-        let Some(eni) = &a.eni else {
-            return missing("this node's ENI");
-        };
-        let req = s
-            .ec2()
-            .create_route()
-            .route_table_id(t)
-            .destination_cidr_block(c)
-            .network_interface_id(eni)
-            .dry_run(true);
-        ask(s, req.send(), true)
+    ("ec2:CreateRoute", |s, a| match route_args(a) {
+        Ok((t, c, eni)) => {
+            let req = s.ec2().create_route().route_table_id(t);
+            let req = req.destination_cidr_block(c).network_interface_id(eni);
+            ask(s, req.dry_run(true).send(), true)
+        }
+        Err(v) => v,
     }),
     ("ec2:ModifyNetworkInterfaceAttribute", |s, a| {
         let Some(eni) = &a.eni else {

@@ -254,24 +254,9 @@ impl Session {
         self.call_with(service, action, NOT_FOUND_GRACE, make).await
     }
 
-    /// [`call`](Self::call) for requests where "not found" is an answer
-    /// the caller expects (an association someone else already removed):
-    /// no grace for it.
-    pub(crate) async fn call_expecting_absence<T, E, F, Fut>(
-        &self,
-        service: Service,
-        action: &'static str,
-        make: F,
-    ) -> Result<T>
-    where
-        F: Fn() -> Fut,
-        Fut: Request<T, E>,
-        E: OperationError,
-    {
-        self.call_with(service, action, Duration::ZERO, make).await
-    }
-
-    async fn call_with<T, E, F, Fut>(
+    /// [`call`](Self::call) with another grace for unknown ids: zero where
+    /// "not found" is an answer the caller expects ([`NO_GRACE`]).
+    pub(crate) async fn call_with<T, E, F, Fut>(
         &self,
         service: Service,
         action: &'static str,
@@ -353,3 +338,7 @@ impl<E> OperationError for E where
 /// as wrong: EC2 documents eventual consistency of seconds at most, and a
 /// genuinely wrong id should still fail a start quickly.
 const NOT_FOUND_GRACE: Duration = Duration::from_millis(1500);
+
+/// For requests where "not found" is an expected answer (an association
+/// someone else already removed): no grace.
+pub(crate) const NO_GRACE: Duration = Duration::ZERO;

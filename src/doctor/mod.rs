@@ -155,15 +155,17 @@ fn configure(
         depth: 0,
         probe: false,
     };
-    let mut agent = spec.resource()?;
-    if let Err(e) = agent.configure(&ctx) {
-        r.fail(
-            "parameters",
-            e.reason,
-            "correct the parameter on the resource",
-        );
-        return None;
-    }
+    let agent = match spec.configure(&ctx) {
+        Ok(a) => a,
+        Err(e) => {
+            r.fail(
+                "parameters",
+                e.reason,
+                "correct the parameter on the resource",
+            );
+            return None;
+        }
+    };
     if !unknown.is_empty() {
         r.fail(
             "parameters",

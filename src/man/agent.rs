@@ -2,7 +2,7 @@
 //! parameter and action tables the meta-data XML is written from, and its
 //! example files.
 
-use super::roff::{continued, esc, example, param_summary, th};
+use super::roff::{continued, esc, example, param_summary, see_also, th};
 use super::{page_name, AGENT_DIR, CLI_PAGE, EXAMPLES_DIR};
 use crate::agents::{self, Spec};
 use crate::core::Param;
@@ -217,19 +217,13 @@ pub fn agent_page(spec: &Spec, meta: &Meta) -> String {
         esc("State recorded at start (HA_RSCTMP/ocf-aws when HA_RSCTMP is set).")
     );
 
-    out.push_str(".SH SEE ALSO\n");
-    let mut refs: Vec<String> = vec![format!("\\fB{}\\fR(8)", esc(CLI_PAGE))];
+    let mut refs = vec![(CLI_PAGE.to_string(), 8)];
     refs.extend(
         agents::ALL
             .iter()
             .filter(|a| a.name != spec.name)
-            .map(|a| format!("\\fB{}\\fR(7)", esc(&page_name(a)))),
+            .map(|a| (page_name(a), 7)),
     );
-    refs.extend(
-        ["crm", "pcs", "crm_resource"]
-            .iter()
-            .map(|c| format!("\\fB{}\\fR(8)", esc(c))),
-    );
-    let _ = writeln!(out, "{}", refs.join(",\n"));
+    see_also(&mut out, &refs);
     out
 }

@@ -1,7 +1,7 @@
 //! `ocf-aws(8)`, from the clap definition of the human CLI (handed in by
 //! the caller, so this module does not depend on the CLI) and the registry.
 
-use super::roff::{esc, th};
+use super::roff::{esc, see_also, th};
 use super::{page_name, CLI_PAGE};
 use crate::agents;
 use std::fmt::Write as _;
@@ -143,16 +143,7 @@ pub fn cli_page(mut cmd: clap::Command) -> String {
     for (path, what) in files {
         let _ = writeln!(out, ".TP\n\\fB{}\\fR\n{}", esc(path), esc(what));
     }
-    out.push_str(".SH SEE ALSO\n");
-    let mut refs: Vec<String> = agents::ALL
-        .iter()
-        .map(|a| format!("\\fB{}\\fR(7)", esc(&page_name(a))))
-        .collect();
-    refs.extend(
-        ["crm", "pcs", "crm_resource"]
-            .iter()
-            .map(|c| format!("\\fB{}\\fR(8)", esc(c))),
-    );
-    let _ = writeln!(out, "{}", refs.join(",\n"));
+    let refs: Vec<(String, u8)> = agents::ALL.iter().map(|a| (page_name(a), 7)).collect();
+    see_also(&mut out, &refs);
     out
 }

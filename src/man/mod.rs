@@ -75,19 +75,11 @@ pub fn render_page(page: &str, cli: clap::Command) -> Option<String> {
     agents::find(agent).map(agent_page)
 }
 
-/// The page of one agent.
+/// The page of one agent: ocf_aws_<agent>(7) for a resource agent.
 pub fn agent_page(spec: &Spec) -> String {
-    match spec.personality {
-        agents::Personality::Resource { actions, .. } => agent::agent_page(
-            spec,
-            &crate::ocf::Meta {
-                name: spec.name,
-                shortdesc: spec.shortdesc,
-                longdesc: spec.longdesc,
-                params: spec.params,
-                actions,
-            },
-        ),
+    match spec.ocf() {
+        Some(meta) => agent::agent_page(spec, &meta),
+        None => String::new(),
     }
 }
 

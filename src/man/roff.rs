@@ -88,3 +88,16 @@ pub(super) fn continued(lines: Vec<String>) -> Vec<String> {
         .map(|(i, l)| if i + 1 < n { format!("{l} \\") } else { l })
         .collect()
 }
+
+/// The SEE ALSO section: `pages` as (name, section), then the cluster
+/// shells every page points to.
+pub(super) fn see_also(out: &mut String, pages: &[(String, u8)]) {
+    out.push_str(".SH SEE ALSO\n");
+    let shells = ["crm", "pcs", "crm_resource"].map(|c| (c.to_string(), 8));
+    let refs: Vec<String> = pages
+        .iter()
+        .chain(shells.iter())
+        .map(|(name, section)| format!("\\fB{}\\fR({section})", esc(name)))
+        .collect();
+    let _ = writeln!(out, "{}", refs.join(",\n"));
+}

@@ -112,15 +112,17 @@ impl Ctx {
     }
 }
 
-/// The operations every resource agent implements. `monitor` returns
-/// `Ok(())` when running and `Err` with rc 7 when cleanly stopped.
+/// The operations every resource agent implements, on an agent built from
+/// its validated configuration (the registry's `new` turns the raw
+/// parameters into it, checking everything that can be checked without
+/// touching the host or AWS). `monitor` returns `Ok(())` when running and
+/// `Err` with rc 7 when cleanly stopped.
 pub trait Agent {
-    /// Turn the raw parameters into the agent's configuration, checking
-    /// everything that can be checked without touching the host or AWS.
-    /// Called before every action except meta-data.
-    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()>;
-    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()>;
-    fn start(&mut self, ctx: &Ctx) -> OcfResult<()>;
-    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()>;
-    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()>;
+    fn validate(&self, ctx: &Ctx) -> OcfResult<()>;
+    fn start(&self, ctx: &Ctx) -> OcfResult<()>;
+    fn stop(&self, ctx: &Ctx) -> OcfResult<()>;
+    fn monitor(&self, ctx: &Ctx) -> OcfResult<()>;
 }
+
+/// How the OCF layer gets a configured agent (or the configuration error).
+pub type Configure<'a> = &'a dyn Fn(&Ctx) -> OcfResult<Box<dyn Agent>>;

@@ -9,7 +9,7 @@ pub mod env;
 pub mod exit;
 pub mod metadata;
 
-pub use agent::{ActionSpec, Agent, Ctx, Meta};
+pub use agent::{ActionSpec, Agent, Configure, Ctx, Meta};
 pub use env::OcfEnv;
 pub use exit::{OcfError, OcfResult, Rc};
 
@@ -57,10 +57,10 @@ pub fn usage(agent: &str) -> String {
     format!("usage: {agent} {{start|stop|monitor|validate-all|meta-data|usage}}")
 }
 
-/// Run one OCF action of the agent `spec` describes (`new` makes it) and
-/// return the process exit code. `action` is argv[1]; further arguments
-/// are ignored as the OCF spec requires.
-pub fn run(spec: &Meta, new: &dyn Fn() -> Box<dyn Agent>, action: Option<&str>) -> i32 {
+/// Run one OCF action of the agent `spec` describes (`new` configures it)
+/// and return the process exit code. `action` is argv[1]; further
+/// arguments are ignored as the OCF spec requires.
+pub fn run(spec: &Meta, new: Configure, action: Option<&str>) -> i32 {
     let env = OcfEnv::from_process();
     let out = std::io::stdout();
     let Some(action_word) = action else {
@@ -118,12 +118,7 @@ pub fn run(spec: &Meta, new: &dyn Fn() -> Box<dyn Agent>, action: Option<&str>) 
     }
 }
 
-fn run_action(
-    spec: &Meta,
-    new: &dyn Fn() -> Box<dyn Agent>,
-    action: Action,
-    env: OcfEnv,
-) -> OcfResult<Rc> {
+fn run_action(spec: &Meta, new: Configure, action: Action, env: OcfEnv) -> OcfResult<Rc> {
     let timeout = env
         .timeout
         .unwrap_or_else(|| Duration::from_secs(spec.default_timeout_s(action.name()).into()));
@@ -163,17 +158,17 @@ fn run_action(
         depth,
         probe,
     };
-    let mut agent = new();
-    if let Err(e) = agent.configure(&ctx) {
-        if action == Action::Stop {
+    let agent = match new(&ctx) {
+        Ok(a) => a,
+        Err(e) if action == Action::Stop => {
             ::log::warn!(
                 "{}; nothing can be running with it, stop succeeds",
                 e.reason
             );
             return Ok(Rc::Success);
         }
-        return Err(e);
-    }
+        Err(e) => return Err(e),
+    };
     let r = match action {
         Action::Start => agent.start(&ctx),
         Action::Stop => agent.stop(&ctx),

@@ -11,7 +11,8 @@ use super::{Personality, Spec};
 use crate::aws::ec2;
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
-use crate::aws::{params as awsp, AwsOptions, Service};
+use crate::aws::options::with_aws_settings;
+use crate::aws::{AwsOptions, Service};
 use crate::core::params::{shorten, Kind};
 use crate::core::state::StateFile;
 use crate::core::Param;
@@ -45,7 +46,11 @@ pub const SPEC: Spec = Spec {
             ActionSpec::new("validate-all", 20),
             ActionSpec::new("meta-data", 5),
         ],
-        new: || Box::new(Az::default()),
+        new: |ctx| {
+            Ok(Box::new(Az {
+                cfg: Config::from_ctx(ctx)?,
+            }))
+        },
     },
 };
 
@@ -56,7 +61,7 @@ const IAM: &[Permission] = &[Permission::new(
     "start, monitor",
 )];
 
-const PARAMS: &[Param] = &[
+const PARAMS: &[Param] = with_aws_settings![
     Param::string("availability_zone", "Zone to watch").long(
         "Name of the Availability Zone to watch, e.g. eu-central-1a. Default: this \
          instance's zone from the instance metadata.",
@@ -78,16 +83,12 @@ const PARAMS: &[Param] = &[
          outage): keep leaves the last published value and logs a warning; yellow or \
          red publishes that colour.",
     ),
-    awsp::REGION,
-    awsp::ENDPOINT_URL,
-    awsp::PROFILE,
-    awsp::PROXY,
-    awsp::IMDS_VERSION,
 ];
 
-#[derive(Default)]
+/// A configured az resource: every action works from its validated
+/// parameters.
 pub struct Az {
-    cfg: Option<Config>,
+    cfg: Config,
 }
 
 struct Config {
@@ -213,26 +214,20 @@ fn attrd(args: &[&str]) -> OcfResult<String> {
 }
 
 impl Az {
-    fn cfg(&self) -> &Config {
-        self.cfg
-            .as_ref()
-            .expect("configure runs before every action")
-    }
-
     fn state(&self, ctx: &Ctx) -> StateFile {
-        ctx.state(&self.cfg().attribute)
+        ctx.state(&self.cfg.attribute)
     }
 
     /// The zone to watch: availability_zone, else this instance's.
     fn zone(&self, imds: &Imds) -> OcfResult<String> {
-        match &self.cfg().zone {
+        match &self.cfg.zone {
             Some(z) => Ok(z.clone()),
             None => Ok(Instance::new(imds).availability_zone()?),
         }
     }
 
     fn publish(&self, colour: &str) -> OcfResult<()> {
-        let c = self.cfg();
+        let c = &self.cfg;
         attrd(&["-n", &c.attribute, "-B", colour, "-d", &c.dampen]).map(|_| ())
     }
 
@@ -243,7 +238,7 @@ impl Az {
         zone: Option<&str>,
         last: Option<&str>,
     ) -> OcfResult<(String, String)> {
-        let c = self.cfg();
+        let c = &self.cfg;
         let imds = ctx.imds(&c.aws);
         let zone = match zone {
             Some(z) => z.to_string(),
@@ -296,12 +291,7 @@ impl Az {
 }
 
 impl Agent for Az {
-    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        self.cfg = Some(Config::from_ctx(ctx)?);
-        Ok(())
-    }
-
-    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
+    fn validate(&self, ctx: &Ctx) -> OcfResult<()> {
         if ctx.depth >= 10 {
             // attrd_updater must be runnable (it answers --version without a cluster).
             attrd_version().map(|_| ()).map_err(|e| match e.rc {
@@ -312,7 +302,7 @@ impl Agent for Az {
         Ok(())
     }
 
-    fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
+    fn start(&self, ctx: &Ctx) -> OcfResult<()> {
         match self.refresh(ctx, None, None) {
             Ok((zone, colour)) => {
                 self.record(ctx, &zone, &colour);
@@ -321,7 +311,7 @@ impl Agent for Az {
             // The zone is known and the agent is running; only the attribute
             // is missing: degraded, and the next monitor tries again.
             Err(e) if e.rc == Rc::Degraded => {
-                let zone = self.cfg().zone.clone().unwrap_or_default();
+                let zone = self.cfg.zone.clone().unwrap_or_default();
                 self.record(ctx, &zone, "");
                 Err(e)
             }
@@ -329,8 +319,8 @@ impl Agent for Az {
         }
     }
 
-    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn stop(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         // A stale red would keep this node banned forever.
         if let Err(e) = attrd(&["-n", &c.attribute, "-D"]) {
             log::warn!("could not delete {}: {}", c.attribute, e.reason);
@@ -339,7 +329,7 @@ impl Agent for Az {
         Ok(())
     }
 
-    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
+    fn monitor(&self, ctx: &Ctx) -> OcfResult<()> {
         let Some(st) = self.state(ctx).read() else {
             return Err(OcfError::not_running(
                 "AZ health is not started on this node",

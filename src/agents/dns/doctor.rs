@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 
 impl Checks for Dns {
     fn doctor(&self, e: &Env, r: &mut Report) -> ProbeArgs {
-        let c = self.cfg();
+        let c = &self.cfg;
         let (zone_id, name, raw) = (c.zone_id.clone(), c.name.clone(), c.name_as_set.as_str());
         let probe = ProbeArgs {
             hosted_zone_id: Some(zone_id.clone()),

@@ -11,8 +11,9 @@ pub mod names;
 use super::{Personality, Spec, API_FAILURE};
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
+use crate::aws::options::with_aws_settings;
 use crate::aws::route53::{self, ChangeKind};
-use crate::aws::{params as awsp, Service, Session};
+use crate::aws::{Service, Session};
 use crate::core::state::StateFile;
 use crate::core::Param;
 use crate::net::dns::{self as resolve, Answer};
@@ -53,7 +54,11 @@ pub const SPEC: Spec = Spec {
             ActionSpec::new("validate-all", 20),
             ActionSpec::new("meta-data", 5),
         ],
-        new: || Box::new(Dns::default()),
+        new: |ctx| {
+            Ok(Box::new(Dns {
+                cfg: Config::from_ctx(ctx)?,
+            }))
+        },
     },
 };
 
@@ -76,7 +81,7 @@ const IAM: &[Permission] = &[
     ),
 ];
 
-const PARAMS: &[Param] = &[
+const PARAMS: &[Param] = with_aws_settings![
     Param::string("hosted_zone_id", "Route 53 hosted zone id")
         .required()
         .long("Id of the hosted zone (private or public) holding the record, e.g. Z0123456789ABCDEFGHIJ."),
@@ -119,16 +124,12 @@ const PARAMS: &[Param] = &[
              negative caching).",
         ),
     API_FAILURE,
-    awsp::REGION,
-    awsp::ENDPOINT_URL,
-    awsp::PROFILE,
-    awsp::PROXY,
-    awsp::IMDS_VERSION,
 ];
 
-#[derive(Default)]
+/// A configured dns resource: every action works from its validated
+/// parameters.
 pub struct Dns {
-    cfg: Option<Config>,
+    cfg: Config,
 }
 
 fn now_s() -> u64 {
@@ -139,19 +140,13 @@ fn now_s() -> u64 {
 }
 
 impl Dns {
-    fn cfg(&self) -> &Config {
-        self.cfg
-            .as_ref()
-            .expect("configure runs before every action")
-    }
-
     fn state(&self, ctx: &Ctx) -> StateFile {
-        ctx.state(&self.cfg().name)
+        ctx.state(&self.cfg.name)
     }
 
     /// This node's address for the record: recorded at start, else looked up.
     fn address(&self, imds: &Imds) -> OcfResult<String> {
-        match &self.cfg().addr {
+        match &self.cfg.addr {
             Addr::Literal(ip) => Ok(ip.to_string()),
             Addr::Local => Ok(Instance::new(imds).local_ipv4()?),
             Addr::Public => Instance::new(imds).public_ipv4()?.ok_or_else(|| {
@@ -168,11 +163,11 @@ impl Dns {
     }
 
     fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Session> {
-        ctx.connect(&self.cfg().aws, imds)
+        ctx.connect(&self.cfg.aws, imds)
     }
 
     fn resolution(&self) -> Answer {
-        let c = self.cfg();
+        let c = &self.cfg;
         match c.resolver {
             Some(server) => resolve::query(server, &c.name, Duration::from_secs(3)),
             None => resolve::system(&c.name),
@@ -181,21 +176,16 @@ impl Dns {
 }
 
 impl Agent for Dns {
-    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        self.cfg = Some(Config::from_ctx(ctx)?);
-        Ok(())
-    }
-
-    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
+    fn validate(&self, ctx: &Ctx) -> OcfResult<()> {
         if ctx.depth >= 10 {
-            let imds = ctx.imds(&self.cfg().aws);
+            let imds = ctx.imds(&self.cfg.aws);
             self.address(&imds)?;
         }
         Ok(())
     }
 
-    fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn start(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let imds = ctx.imds(&c.aws);
         imds.check_identity()?;
         let ip = self.address(&imds)?;
@@ -239,8 +229,8 @@ impl Agent for Dns {
         Ok(())
     }
 
-    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn stop(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let state = self.state(ctx);
         if c.delete_on_stop {
             let result = (|| {
@@ -284,8 +274,8 @@ impl Agent for Dns {
         Ok(())
     }
 
-    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn monitor(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let Some(st) = self.state(ctx).read() else {
             // The record may well still hold this node's address (stop leaves
             // it by default); that does not make the resource active here.

@@ -9,7 +9,7 @@ use crate::doctor::{Checks, Env, Report};
 
 impl Checks for Eip {
     fn doctor(&self, e: &Env, r: &mut Report) -> ProbeArgs {
-        let c = self.cfg();
+        let c = &self.cfg;
         let mut probe = ProbeArgs::default();
         let named = match &c.eip {
             EipRef::Allocation(a) => format!("allocation_id={a}"),

@@ -11,7 +11,8 @@ use super::{Personality, Spec, API_FAILURE};
 use crate::aws::ec2::{self, Address, EipRef};
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
-use crate::aws::{params as awsp, Service, Session};
+use crate::aws::options::with_aws_settings;
+use crate::aws::{Service, Session};
 use crate::core::state::StateFile;
 use crate::core::Param;
 use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
@@ -44,7 +45,11 @@ pub const SPEC: Spec = Spec {
             ActionSpec::new("validate-all", 20),
             ActionSpec::new("meta-data", 5),
         ],
-        new: || Box::new(Eip::default()),
+        new: |ctx| {
+            Ok(Box::new(Eip {
+                cfg: Config::from_ctx(ctx)?,
+            }))
+        },
     },
 };
 
@@ -67,7 +72,7 @@ const IAM: &[Permission] = &[
     ),
 ];
 
-const PARAMS: &[Param] = &[
+const PARAMS: &[Param] = with_aws_settings![
     Param::string("allocation_id", "Allocation id of the Elastic IP")
         .unique()
         .long(
@@ -93,16 +98,12 @@ const PARAMS: &[Param] = &[
          ENI's primary private address.",
     ),
     API_FAILURE,
-    awsp::REGION,
-    awsp::ENDPOINT_URL,
-    awsp::PROFILE,
-    awsp::PROXY,
-    awsp::IMDS_VERSION,
 ];
 
-#[derive(Default)]
+/// A configured eip resource: every action works from its validated
+/// parameters.
 pub struct Eip {
-    cfg: Option<Config>,
+    cfg: Config,
 }
 
 /// The association this node wants: ENI and private IP.
@@ -113,14 +114,8 @@ pub(crate) struct Target {
 }
 
 impl Eip {
-    fn cfg(&self) -> &Config {
-        self.cfg
-            .as_ref()
-            .expect("configure runs before every action")
-    }
-
     fn state(&self, ctx: &Ctx) -> StateFile {
-        match &self.cfg().eip {
+        match &self.cfg.eip {
             EipRef::Allocation(a) => ctx.state(a),
             EipRef::PublicIp(ip) => ctx.state(ip),
         }
@@ -140,7 +135,7 @@ impl Eip {
     /// refuses to map an Elastic IP to any other, and no other node's ENI
     /// has it either, so the configuration cannot work anywhere (rc 6).
     pub(crate) fn check_private_ip(&self, imds: &Imds, local: &Local) -> OcfResult<()> {
-        let Some(want) = &self.cfg().private_ip else {
+        let Some(want) = &self.cfg.private_ip else {
             return Ok(());
         };
         let have = self.eni_addresses(imds, local)?;
@@ -162,7 +157,7 @@ impl Eip {
     /// Our ENI and private IP: recorded at start when still valid, else
     /// from the parameters and the instance metadata.
     pub(crate) fn target(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Target> {
-        let c = self.cfg();
+        let c = &self.cfg;
         if let Some(s) = self.state(ctx).read() {
             if let (Some(eni), Some(ip)) = (s.get("eni"), s.get("private_ip")) {
                 let same_eni = c.eni_id.as_ref().is_none_or(|e| e == eni);
@@ -197,16 +192,16 @@ impl Eip {
     }
 
     pub(crate) fn resolve_local(&self, imds: &Imds) -> OcfResult<Local> {
-        let c = self.cfg();
+        let c = &self.cfg;
         local::resolve(imds, c.interface.as_deref(), c.eni_id.as_deref())
     }
 
     fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Session> {
-        ctx.connect(&self.cfg().aws, imds)
+        ctx.connect(&self.cfg.aws, imds)
     }
 
     pub(crate) fn lookup(&self, s: &Session) -> OcfResult<Address> {
-        let c = self.cfg();
+        let c = &self.cfg;
         ec2::describe_address(s, &c.eip)?.ok_or_else(|| {
             OcfError::configured(format!(
                 "{} does not exist in region {}: correct {}",
@@ -236,21 +231,16 @@ fn where_is(a: &Address) -> String {
 }
 
 impl Agent for Eip {
-    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        self.cfg = Some(Config::from_ctx(ctx)?);
-        Ok(())
-    }
-
-    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
+    fn validate(&self, ctx: &Ctx) -> OcfResult<()> {
         if ctx.depth >= 10 {
-            let imds = ctx.imds(&self.cfg().aws);
+            let imds = ctx.imds(&self.cfg.aws);
             self.target(ctx, &imds)?;
         }
         Ok(())
     }
 
-    fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn start(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let imds = ctx.imds(&c.aws);
         imds.check_identity()?;
         let t = self.target(ctx, &imds)?;
@@ -305,8 +295,8 @@ impl Agent for Eip {
         Ok(())
     }
 
-    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn stop(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let state = self.state(ctx);
         let result = (|| {
             let imds = ctx.imds(&c.aws);
@@ -340,8 +330,8 @@ impl Agent for Eip {
         Ok(())
     }
 
-    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn monitor(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         if self.state(ctx).read().is_none() {
             // Not started here (or /run was cleared by a reboot): stopped, as
             // far as this node is concerned; the next start re-associates.

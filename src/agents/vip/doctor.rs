@@ -12,7 +12,7 @@ use crate::net;
 
 impl Checks for Vip {
     fn doctor(&self, e: &Env, r: &mut Report) -> ProbeArgs {
-        let c = self.cfg();
+        let c = &self.cfg;
         let (ip, cidr) = (c.ip, c.cidr.clone());
         let mut probe = ProbeArgs {
             cidr: Some(cidr.clone()),

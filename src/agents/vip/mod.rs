@@ -14,7 +14,8 @@ use super::{Personality, Spec, API_FAILURE};
 use crate::aws::ec2;
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::Imds;
-use crate::aws::{params as awsp, Service, Session};
+use crate::aws::options::with_aws_settings;
+use crate::aws::{Service, Session};
 use crate::core::state::StateFile;
 use crate::core::Param;
 use crate::net;
@@ -49,7 +50,11 @@ pub const SPEC: Spec = Spec {
             ActionSpec::new("validate-all", 20),
             ActionSpec::new("meta-data", 5),
         ],
-        new: || Box::new(Vip::default()),
+        new: |ctx| {
+            Ok(Box::new(Vip {
+                cfg: Config::from_ctx(ctx)?,
+            }))
+        },
     },
 };
 
@@ -83,7 +88,7 @@ const IAM: &[Permission] = &[
     ),
 ];
 
-const PARAMS: &[Param] = &[
+const PARAMS: &[Param] = with_aws_settings![
     Param::string("ip", "The overlay IPv4 address")
         .required()
         .unique()
@@ -126,16 +131,12 @@ const PARAMS: &[Param] = &[
              start (ec2:ModifyNetworkInterfaceAttribute).",
         ),
     API_FAILURE,
-    awsp::REGION,
-    awsp::ENDPOINT_URL,
-    awsp::PROFILE,
-    awsp::PROXY,
-    awsp::IMDS_VERSION,
 ];
 
-#[derive(Default)]
+/// A configured vip resource: every action works from its validated
+/// parameters.
 pub struct Vip {
-    cfg: Option<Config>,
+    cfg: Config,
 }
 
 /// Where the VPC's CIDR blocks were read, for the doctor's evidence.
@@ -155,18 +156,12 @@ pub(crate) enum SourceDest {
 }
 
 impl Vip {
-    fn cfg(&self) -> &Config {
-        self.cfg
-            .as_ref()
-            .expect("configure runs before every action")
-    }
-
     fn state(&self, ctx: &Ctx) -> StateFile {
-        ctx.state(&self.cfg().ip.to_string())
+        ctx.state(&self.cfg.ip.to_string())
     }
 
     fn resolve_local(&self, imds: &Imds) -> OcfResult<Local> {
-        let c = self.cfg();
+        let c = &self.cfg;
         local::resolve(imds, c.interface.as_deref(), c.eni_id.as_deref())
     }
 
@@ -174,7 +169,7 @@ impl Vip {
     /// start, or (probe on a fresh node) looked up; `None` if none of these
     /// works, in which case callers fall back to any device with the VIP.
     fn known_device(&self, ctx: &Ctx) -> Option<String> {
-        let c = self.cfg();
+        let c = &self.cfg;
         if let Some(d) = &c.interface {
             return Some(d.clone());
         }
@@ -197,7 +192,7 @@ impl Vip {
         local: &Local,
         session: Option<&Session>,
     ) -> OcfResult<Option<VpcBlocks>> {
-        let c = self.cfg();
+        let c = &self.cfg;
         let cidrs = match (&c.vpc_id, session) {
             (Some(v), Some(s)) if Some(v) != local.vpc.as_ref() => ec2::vpc_cidrs(s, v)?
                 .ok_or_else(|| {
@@ -218,7 +213,7 @@ impl Vip {
     pub(crate) fn inside<'a>(&self, cidrs: &'a [String]) -> Option<&'a String> {
         cidrs
             .iter()
-            .find(|b| cidr_contains(b, self.cfg().ip) == Some(true))
+            .find(|b| cidr_contains(b, self.cfg.ip) == Some(true))
     }
 
     fn check_outside_vpc(
@@ -235,14 +230,14 @@ impl Vip {
                 "ip={} lies inside the VPC's CIDR block {block}: choose an overlay IP \
                  outside every CIDR block of the VPC (AWS routes the VPC's own range \
                  only inside the VPC)",
-                self.cfg().ip
+                self.cfg.ip
             ))),
             None => Ok(()),
         }
     }
 
     pub(crate) fn source_dest(&self, eni: &ec2::Eni) -> SourceDest {
-        match (eni.source_dest_check, self.cfg().fix_sd) {
+        match (eni.source_dest_check, self.cfg.fix_sd) {
             (false, _) => SourceDest::Off,
             (true, true) => SourceDest::WillFix,
             (true, false) => SourceDest::Blocking,
@@ -253,7 +248,7 @@ impl Vip {
     /// node's identity cache, so a failover does not pay a
     /// DescribeNetworkInterfaces call each time.
     fn check_source_dest(&self, s: &Session, imds: &Imds, eni: &str) -> OcfResult<()> {
-        let c = self.cfg();
+        let c = &self.cfg;
         if !c.check_sd {
             return Ok(());
         }
@@ -289,22 +284,17 @@ impl Vip {
 }
 
 impl Agent for Vip {
-    fn configure(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        self.cfg = Some(Config::from_ctx(ctx)?);
-        Ok(())
-    }
-
-    fn validate(&mut self, ctx: &Ctx) -> OcfResult<()> {
+    fn validate(&self, ctx: &Ctx) -> OcfResult<()> {
         if ctx.depth < 10 {
             return Ok(());
         }
-        let imds = ctx.imds(&self.cfg().aws);
+        let imds = ctx.imds(&self.cfg.aws);
         let local = self.resolve_local(&imds)?;
         self.check_outside_vpc(&imds, &local, None)
     }
 
-    fn start(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn start(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let imds = ctx.imds(&c.aws);
         imds.check_identity()?;
         let cached = imds.has_cache();
@@ -344,8 +334,8 @@ impl Agent for Vip {
         Ok(())
     }
 
-    fn stop(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn stop(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let devices = match self.known_device(ctx) {
             Some(d) => vec![d],
             // Cannot tell which device is ours: a VIP left on any device of
@@ -359,8 +349,8 @@ impl Agent for Vip {
         Ok(())
     }
 
-    fn monitor(&mut self, ctx: &Ctx) -> OcfResult<()> {
-        let c = self.cfg();
+    fn monitor(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
         let state = self.state(ctx).read();
         let held_on = match self.known_device(ctx) {
             Some(d) => net::has_address(&d, c.ip)?.then_some(d),

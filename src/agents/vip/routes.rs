@@ -24,14 +24,14 @@ pub(crate) enum RouteProblem {
 impl Vip {
     /// The VPC whose tables are discovered: vpc_id, else the ENI's.
     pub(crate) fn route_vpc<'a>(&'a self, local: &'a Local) -> Option<&'a str> {
-        self.cfg().vpc_id.as_deref().or(local.vpc.as_deref())
+        self.cfg.vpc_id.as_deref().or(local.vpc.as_deref())
     }
 
     /// The tables to manage, as EC2 holds them now (one
     /// DescribeRouteTables): those of routing_table, or every table of the
     /// VPC with a route for the VIP.
     pub(crate) fn table_routes(&self, s: &Session, local: &Local) -> OcfResult<Vec<TableRoute>> {
-        let c = self.cfg();
+        let c = &self.cfg;
         ec2::routes_for(s, self.route_vpc(local), &c.tables, &c.cidr).map_err(|e| {
             let e = OcfError::from(e);
             if e.rc == Rc::Configured && !c.tables.is_empty() {
@@ -51,7 +51,7 @@ impl Vip {
         routes: &[TableRoute],
         local: &Local,
     ) -> Option<RouteProblem> {
-        let c = self.cfg();
+        let c = &self.cfg;
         let missing: Vec<String> = c
             .tables
             .iter()
@@ -78,7 +78,7 @@ impl Vip {
 
     /// The managed tables and where each sends the VIP.
     pub(crate) fn managed_routes(&self, s: &Session, local: &Local) -> OcfResult<Vec<TableRoute>> {
-        let c = self.cfg();
+        let c = &self.cfg;
         let routes = self.table_routes(s, local)?;
         let Some(problem) = self.route_problem(&routes, local) else {
             return Ok(routes);
@@ -117,7 +117,7 @@ impl Vip {
         imds: &Imds,
         local: Local,
     ) -> OcfResult<(Local, Vec<TableRoute>, (usize, usize))> {
-        if self.cfg().vpc_id.is_some() {
+        if self.cfg.vpc_id.is_some() {
             self.check_outside_vpc(imds, &local, Some(s))?;
         }
         self.check_source_dest(s, imds, &local.eni)?;
@@ -140,7 +140,7 @@ impl Vip {
         local: &Local,
         mut routes: Vec<TableRoute>,
     ) -> OcfResult<(usize, usize)> {
-        let c = self.cfg();
+        let c = &self.cfg;
         let mine = Target::Eni(local.eni.clone());
         let (mut switched, mut created) = (0, 0);
         for round in 0.. {
@@ -222,7 +222,7 @@ impl Vip {
         device: &str,
         state: Option<&BTreeMap<String, String>>,
     ) -> OcfResult<()> {
-        let c = self.cfg();
+        let c = &self.cfg;
         let imds = ctx.imds(&c.aws);
         // The recorded ENI is valid only while the device still has the MAC
         // it had at start (an ENI swap changes the MAC).
