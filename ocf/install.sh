@@ -9,12 +9,14 @@
 #   /usr/lib/ocf/lib/aws/ocf-aws              the binary
 #   /usr/lib/ocf/resource.d/aws/<agent>       -> ../../lib/aws/ocf-aws, one per agent
 #   /usr/sbin/ocf-aws                         -> ../lib/ocf/lib/aws/ocf-aws
+#   /usr/sbin/<fence agent>                   -> ../lib/ocf/lib/aws/ocf-aws, one per fence
+#                                                agent (pacemaker-fenced lists fence_* there)
 #
 # The binary is NOT in resource.d/aws/: Pacemaker, crm and pcs treat every
 # executable there as an agent, so `ocf:aws:ocf-aws` would show up and fail.
 # The symlinks are relative so a tree built under DESTDIR (a package build
 # root) stays valid when it is unpacked at /.
-# The agent list comes from `BINARY --list`, so a new agent needs no change
+# The agent lists come from `BINARY --list` and `--list-fence`, so a new agent needs no change
 # here. Safe to run again: it converges on the layout for BINARY, including
 # removing links of agents the binary no longer has.
 set -euo pipefail
@@ -71,9 +73,21 @@ remove_our_links() { # keep...: agent names to leave alone
     done
 }
 
+# Fence agents are /usr/sbin/<name> links to the binary, like ours.
+remove_our_fence_links() { # keep...: fence agent names to leave alone
+    local link name k
+    for link in "$destdir"/usr/sbin/fence_*; do
+        [[ -L $link && $(readlink "$link") == "$sbin_target" ]] || continue
+        name=${link##*/}
+        for k in "$@"; do [[ $k == "$name" ]] && continue 2; done
+        rm -f "$link"
+    done
+}
+
 if ((uninstall)); then
     # Needs no binary: a broken or missing one must still be removable.
     remove_our_links
+    remove_our_fence_links
     rmdir "$agentdir" 2>/dev/null || true
     [[ -L $sbin_link && $(readlink "$sbin_link") == "$sbin_target" ]] && rm -f "$sbin_link"
     rm -f "$installed"
@@ -93,6 +107,11 @@ while IFS= read -r a; do
     agents+=("$a")
 done < <("$binary" --list)
 ((${#agents[@]})) || die "$binary --list printed no agents"
+fence=()
+while IFS= read -r a; do
+    [[ $a =~ ^fence_[a-z0-9_]+$ ]] || die "$binary --list-fence printed an odd fence agent name: '$a'"
+    fence+=("$a")
+done < <("$binary" --list-fence)
 
 mkdir -p "$libdir" "$agentdir" "${sbin_link%/*}"
 # Copy then rename: Pacemaker may be running an agent while we update, and a
@@ -116,5 +135,13 @@ if [[ -e $sbin_link && ! -L $sbin_link ]]; then
     die "$sbin_link exists and is not a symlink: not overwriting it"
 fi
 ln -sfn "$sbin_target" "$sbin_link"
+for a in "${fence[@]}"; do
+    link=$destdir/usr/sbin/$a
+    if [[ -e $link && ! -L $link ]]; then
+        die "$link exists and is not a symlink: not overwriting someone else's fence agent"
+    fi
+    ln -sfn "$sbin_target" "$link"
+done
+remove_our_fence_links "${fence[@]}"
 
-echo "install.sh: ocf-aws in ${destdir:-}/usr/lib/ocf (agents: ${agents[*]}; ocf:$provider:<agent>)"
+echo "install.sh: ocf-aws in ${destdir:-}/usr/lib/ocf (agents: ${agents[*]}; ocf:$provider:<agent>; fence agents in /usr/sbin: ${fence[*]})"

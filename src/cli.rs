@@ -38,7 +38,7 @@ pub fn main(args: Vec<String>) -> i32 {
     // Called through /usr/lib/ocf/resource.d/aws/<agent>: pure OCF, where
     // argv[1] is the action and anything after it is ignored.
     if let Some(spec) = agents::find(base) {
-        return spec.run(args.get(1).map(String::as_str));
+        return spec.run(&args);
     }
     human(args)
 }
@@ -82,14 +82,22 @@ fn man_command() -> clap::Command {
 pub fn command() -> clap::Command {
     use clap::{Arg, ArgAction, Command};
     let names: Vec<&str> = agents::ALL.iter().map(|a| a.name).collect();
+    let fence: Vec<&str> = agents::fence_agents().map(|a| a.name).collect();
     Command::new("ocf-aws")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Pacemaker/OCF resource agents for high availability on AWS")
         .after_help(format!(
-            "Agents: {}.\nInstalled as /usr/lib/ocf/resource.d/aws/<agent> symlinks, \
-             Pacemaker runs them as ocf:aws:<agent>. Parameters are OCF_RESKEY_<name> \
-             environment variables; `ocf-aws <agent> meta-data` lists them.",
-            names.join(", ")
+            "Resource agents: {}.\nInstalled as /usr/lib/ocf/resource.d/aws/<agent> \
+             symlinks, Pacemaker runs them as ocf:aws:<agent>. Parameters are \
+             OCF_RESKEY_<name> environment variables; `ocf-aws <agent> meta-data` lists \
+             them.\nFence agents: {}.\nInstalled as /usr/sbin/<agent> symlinks, \
+             pacemaker-fenced runs them with key=value parameters on stdin; `ocf-aws \
+             <agent> <action> --plug=… [options]` runs one from the command line.",
+            agents::resource_agents()
+                .map(|a| a.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+            fence.join(", ")
         ))
         .args_conflicts_with_subcommands(true)
         .subcommand_negates_reqs(true)
@@ -146,18 +154,36 @@ pub fn command() -> clap::Command {
             Arg::new("list")
                 .long("list")
                 .action(ArgAction::SetTrue)
-                .help("Print the agent names, one per line"),
+                .help("Print the resource agent names, one per line"),
+        )
+        .arg(
+            Arg::new("list-fence")
+                .long("list-fence")
+                .action(ArgAction::SetTrue)
+                .help("Print the fence agent names, one per line"),
         )
         .arg(
             Arg::new("agent")
                 .value_parser(names)
-                .required_unless_present("list")
+                .required_unless_present_any(["list", "list-fence"])
                 .help("The agent"),
         )
         .arg(
             Arg::new("action")
-                .required_unless_present("list")
-                .help("start, stop, monitor, validate-all, meta-data or usage"),
+                .required_unless_present_any(["list", "list-fence"])
+                .help(
+                    "start, stop, monitor, validate-all, meta-data or usage; for a fence \
+                     agent on, off, reboot, status, list, list-status, monitor, metadata or \
+                     validate-all",
+                ),
+        )
+        .arg(
+            Arg::new("options")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .value_name("OPTION")
+                .help("A fence agent's options, e.g. --plug=i-0123456789abcdef0 --region=eu-central-1"),
         )
 }
 
@@ -203,7 +229,13 @@ fn human(args: Vec<String>) -> i32 {
         };
     }
     if m.get_flag("list") {
-        for a in agents::ALL {
+        for a in agents::resource_agents() {
+            println!("{}", a.name);
+        }
+        return 0;
+    }
+    if m.get_flag("list-fence") {
+        for a in agents::fence_agents() {
             println!("{}", a.name);
         }
         return 0;
@@ -213,7 +245,22 @@ fn human(args: Vec<String>) -> i32 {
         .map(String::as_str)
         .unwrap_or("");
     let spec = agents::find(agent).expect("clap checked the agent name");
-    spec.run(m.get_one::<String>("action").map(String::as_str))
+    let action = m.get_one::<String>("action").cloned().unwrap_or_default();
+    let options: Vec<String> = m
+        .get_many::<String>("options")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    // As if called through its own symlink: a resource agent takes the
+    // action as argv[1]; a fence agent its options, the action as -o.
+    let argv: Vec<String> = if spec.is_fence() {
+        [spec.name.to_string(), "--action".into(), action]
+            .into_iter()
+            .chain(options)
+            .collect()
+    } else {
+        vec![spec.name.to_string(), action]
+    };
+    spec.run(&argv)
 }
 
 /// `iam-policy [AGENT [NAME=VALUE]...]...`: the policy as pretty JSON.

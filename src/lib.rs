@@ -16,6 +16,7 @@ pub mod aws;
 pub mod cli;
 pub mod core;
 pub mod doctor;
+pub mod fence;
 pub mod man;
 pub mod net;
 pub mod ocf;

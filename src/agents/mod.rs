@@ -9,6 +9,7 @@
 pub mod az;
 pub mod dns;
 pub mod eip;
+pub mod fence_ec2;
 pub mod local;
 pub mod vip;
 
@@ -41,7 +42,16 @@ pub enum Personality {
         /// The agent, configured from the action's parameters.
         new: fn(&crate::ocf::Ctx) -> OcfResult<Box<dyn ResourceAgent>>,
     },
+    /// A fence agent (`/usr/sbin/<name>`), spoken to by pacemaker-fenced.
+    Fence {
+        vendor_url: &'static str,
+        new: fn(&crate::fence::Ctx) -> Result<Box<dyn FenceDevice>, crate::fence::Failure>,
+    },
 }
+
+/// A fence agent: the fence actions and the doctor's checks.
+pub trait FenceDevice: crate::fence::FenceAgent + crate::doctor::Checks {}
+impl<T: crate::fence::FenceAgent + crate::doctor::Checks> FenceDevice for T {}
 
 /// A resource agent: the OCF actions and the doctor's checks, both
 /// working from the one configuration `configure` validates.
@@ -53,7 +63,27 @@ impl Spec {
     pub fn ocf(&self) -> Option<crate::ocf::Meta> {
         match self.personality {
             Personality::Resource { actions, .. } => Some(self.meta(actions)),
+            Personality::Fence { .. } => None,
         }
+    }
+
+    /// The fence-agents metadata of a fence agent.
+    pub fn fence(&self) -> Option<crate::fence::Meta> {
+        match self.personality {
+            Personality::Fence { vendor_url, .. } => Some(crate::fence::Meta {
+                name: self.name,
+                shortdesc: self.shortdesc,
+                longdesc: self.longdesc,
+                vendor_url,
+                host_argument: "plug",
+                params: self.params,
+            }),
+            Personality::Resource { .. } => None,
+        }
+    }
+
+    pub fn is_fence(&self) -> bool {
+        matches!(self.personality, Personality::Fence { .. })
     }
 
     fn meta(&self, actions: &'static [ActionSpec]) -> crate::ocf::Meta {
@@ -66,27 +96,79 @@ impl Spec {
         }
     }
 
-    /// A resource agent configured from `ctx` (doctor's way in).
-    pub fn configure(&self, ctx: &crate::ocf::Ctx) -> OcfResult<Box<dyn ResourceAgent>> {
+    /// The agent configured from `params` as its protocol would, for the
+    /// doctor; the reason when they cannot work.
+    pub fn configure(
+        &self,
+        env: &crate::ocf::OcfEnv,
+        params: crate::core::Params,
+        deadline: crate::core::Deadline,
+    ) -> Result<Box<dyn crate::doctor::Checks>, String> {
         match self.personality {
-            Personality::Resource { new, .. } => new(ctx),
+            Personality::Resource { new, .. } => {
+                let ctx = crate::ocf::Ctx {
+                    agent: self.name,
+                    env: env.clone(),
+                    params,
+                    deadline,
+                    depth: 0,
+                    probe: false,
+                };
+                new(&ctx)
+                    .map(|a| -> Box<dyn crate::doctor::Checks> { a })
+                    .map_err(|e| e.reason)
+            }
+            Personality::Fence { new, .. } => {
+                let ctx = crate::fence::Ctx {
+                    agent: self.name,
+                    params,
+                    deadline,
+                    aws: env.aws.clone(),
+                    run_dir: env.run_dir(),
+                };
+                new(&ctx)
+                    .map(|a| -> Box<dyn crate::doctor::Checks> { a })
+                    .map_err(|f| f.reason)
+            }
         }
     }
 
-    /// Run as the process's personality (argv[1] is the action).
-    pub fn run(&self, action: Option<&str>) -> i32 {
+    /// Run as the process's personality: `args` is argv (argv[0] first).
+    pub fn run(&self, args: &[String]) -> i32 {
         match self.personality {
             Personality::Resource { actions, new } => crate::ocf::run(
                 &self.meta(actions),
                 &|ctx| new(ctx).map(|a| -> Box<dyn crate::ocf::Agent> { a }),
-                action,
+                args.get(1).map(String::as_str),
+            ),
+            Personality::Fence { new, .. } => crate::fence::run(
+                &self.fence().expect("a fence agent has fence metadata"),
+                &|ctx| new(ctx).map(|a| -> Box<dyn crate::fence::FenceAgent> { a }),
+                args,
+                &mut std::io::stdin().lock(),
             ),
         }
     }
 }
 
 /// Every agent of the binary.
-pub const ALL: &[&Spec] = &[&vip::SPEC, &eip::SPEC, &dns::SPEC, &az::SPEC];
+pub const ALL: &[&Spec] = &[
+    &vip::SPEC,
+    &eip::SPEC,
+    &dns::SPEC,
+    &az::SPEC,
+    &fence_ec2::SPEC,
+];
+
+/// The resource agents (`ocf-aws --list`).
+pub fn resource_agents() -> impl Iterator<Item = &'static Spec> {
+    ALL.iter().copied().filter(|a| !a.is_fence())
+}
+
+/// The fence agents (`ocf-aws --list-fence`).
+pub fn fence_agents() -> impl Iterator<Item = &'static Spec> {
+    ALL.iter().copied().filter(|a| a.is_fence())
+}
 
 pub fn find(name: &str) -> Option<&'static Spec> {
     ALL.iter().copied().find(|a| a.name == name)
@@ -142,8 +224,8 @@ pub mod ids {
     use super::*;
 
     /// `prefix-` followed by 8 or 17 lowercase hex digits, as AWS issues them.
-    pub fn check(param: &str, value: &str, prefix: &str) -> OcfResult<()> {
-        let ok = value
+    pub fn valid(value: &str, prefix: &str) -> bool {
+        value
             .strip_prefix(prefix)
             .and_then(|r| r.strip_prefix('-'))
             .is_some_and(|hex| {
@@ -151,8 +233,11 @@ pub mod ids {
                     && hex
                         .chars()
                         .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-            });
-        if ok {
+            })
+    }
+
+    pub fn check(param: &str, value: &str, prefix: &str) -> OcfResult<()> {
+        if valid(value, prefix) {
             Ok(())
         } else {
             Err(OcfError::configured(format!(

@@ -38,8 +38,13 @@ fn every_agent_declares_iam_actions_and_doctor_can_ask_about_each() {
 fn every_agent_has_a_man_page() {
     for a in ALL {
         let page = crate::man::agent_page(a);
+        let title = crate::man::page_name(a).to_uppercase();
+        let section = crate::man::section(a);
         assert!(
-            page.contains(&format!(".TH \"OCF_AWS_{}\"", a.name.to_uppercase())),
+            page.contains(&format!(
+                ".TH \"{}\" \"{section}\"",
+                crate::man::esc(&title)
+            )),
             "{}",
             a.name
         );
@@ -73,12 +78,55 @@ fn xmllint(schema_flag: &str, schema: &str, xml: &str) -> Result<(), String> {
 fn every_agent_has_meta_data_valid_against_both_schemas() {
     let dtd = "/usr/share/resource-agents/ra-api-1.dtd";
     let rng = "/usr/share/resource-agents/metadata.rng";
-    for a in ALL {
+    for a in resource_agents() {
         let meta = a.ocf().expect("a resource agent");
         let xml = crate::ocf::metadata::render(&meta);
         xmllint("--dtdvalid", dtd, &xml).unwrap_or_else(|e| panic!("{}: {e}", a.name));
         xmllint("--relaxng", rng, &xml).unwrap_or_else(|e| panic!("{}: {e}", a.name));
     }
+}
+
+/// fence-agents' schema (Debian's fence-agents package) knows no
+/// `private` attribute, which pacemaker-fenced honours for secrets: the
+/// metadata must be valid against the schema as shipped once the private
+/// marks are removed, and against the schema with that one attribute
+/// allowed as it is.
+#[test]
+fn every_fence_agent_has_metadata_valid_against_fence_agents_schema() {
+    let shipped = std::fs::read_to_string("/usr/share/cluster/relaxng/metadata.rng")
+        .expect("fence-agents' metadata.rng (apt-get install fence-agents)");
+    let with_private = shipped.replacen(
+        "<optional><attribute name=\"obsoletes\" /> </optional>",
+        "<optional><attribute name=\"obsoletes\" /> </optional>\n\t\t\t\
+         <optional><attribute name=\"private\"> <ref name=\"boolean-values\" /></attribute></optional>",
+        1,
+    );
+    assert_ne!(
+        with_private, shipped,
+        "the schema changed shape: adapt this test"
+    );
+    let dir = std::env::temp_dir().join(format!("ocf-aws-rng-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (plain, extended) = (dir.join("shipped.rng"), dir.join("private.rng"));
+    std::fs::write(&plain, &shipped).unwrap();
+    std::fs::write(&extended, &with_private).unwrap();
+    let mut n = 0;
+    for a in fence_agents() {
+        n += 1;
+        let xml = crate::fence::metadata::render(&a.fence().unwrap());
+        let secrets = a.params.iter().filter(|p| p.secret).count();
+        assert_eq!(xml.matches(" private=\"1\"").count(), secrets, "{}", a.name);
+        xmllint("--relaxng", extended.to_str().unwrap(), &xml)
+            .unwrap_or_else(|e| panic!("{}: {e}", a.name));
+        let stripped = xml.replace(" private=\"1\"", "");
+        xmllint("--relaxng", plain.to_str().unwrap(), &stripped)
+            .unwrap_or_else(|e| panic!("{}: {e}", a.name));
+        for action in crate::fence::Action::ALL {
+            assert!(xml.contains(&format!("<action name=\"{}\"", action.name())));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(n > 0, "no fence agent in the registry");
 }
 
 #[test]
@@ -94,9 +142,16 @@ fn every_agent_has_example_files_that_use_it() {
             let path = repo().join("crm-examples").join(f);
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {}: {e}", a.name, path.display()));
+            // crmsh names the class (stonith:fence_ec2); pcs stonith create
+            // takes the bare name.
+            let needle = match (a.is_fence(), f.ends_with(".pcs")) {
+                (true, true) => format!(" {} ", a.name),
+                (true, false) => format!("stonith:{}", a.name),
+                (false, _) => format!("ocf:aws:{}", a.name),
+            };
             assert!(
-                text.contains(&format!("ocf:aws:{}", a.name)),
-                "{} does not configure ocf:aws:{}",
+                text.contains(&needle),
+                "{} does not configure {}",
                 path.display(),
                 a.name
             );

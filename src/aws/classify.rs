@@ -121,7 +121,9 @@ pub(crate) fn classify_answer(
     route: &Route,
 ) -> (Error, Retry) {
     let code = answer.code.as_str();
-    let (kind, retry) = if PERMISSION.contains(&code) {
+    let (kind, retry) = if code == "DryRunOperation" {
+        (Kind::DryRunPassed { action }, Retry::No)
+    } else if PERMISSION.contains(&code) {
         (Kind::Denied { action, answer }, Retry::No)
     } else if CLOCK.contains(&code) {
         (Kind::ClockSkew { action, answer }, Retry::No)

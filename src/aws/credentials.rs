@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 /// every agent action) tries them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// access_key/secret_key parameters.
+    Parameters,
     Environment,
     Profile(String),
     /// The role's name, when this program fetched the credentials itself.
@@ -31,6 +33,7 @@ pub enum Source {
 impl Source {
     pub fn describe(&self) -> String {
         match self {
+            Source::Parameters => "parameters access_key and secret_key".into(),
             Source::Environment => "environment (AWS_ACCESS_KEY_ID)".into(),
             Source::Profile(p) => format!("profile '{p}'"),
             Source::InstanceRole(Some(r)) => format!("instance role {r} (instance metadata)"),
@@ -75,6 +78,8 @@ enum Origin {
     },
     /// aws-config's default chain (environment, profiles, web identity…).
     Chain(SharedCredentialsProvider),
+    /// Keys from the configuration: nothing to renew them from.
+    Fixed,
 }
 
 /// The credentials the SDK signs with: resolved once, renewed on demand.
@@ -111,6 +116,7 @@ impl Renewable {
                     chain(&e)
                 ))
             })?,
+            Origin::Fixed => return Ok(()),
         };
         if let Ok(mut c) = self.current.lock() {
             *c = fresh;
@@ -181,6 +187,24 @@ pub(crate) fn profile_files(env: &AwsEnv) -> Option<EnvConfigFiles> {
         b = b.with_file(kind, path);
     }
     Some(b.build())
+}
+
+/// Keys given as parameters.
+pub(crate) fn from_keys(keys: &super::options::Keys) -> (Renewable, Source) {
+    let creds = Credentials::new(
+        keys.access_key.clone(),
+        keys.secret_key.clone(),
+        None,
+        None,
+        "parameters",
+    );
+    (
+        Renewable {
+            current: Arc::new(Mutex::new(creds)),
+            origin: Arc::new(Origin::Fixed),
+        },
+        Source::Parameters,
+    )
 }
 
 /// The instance role's credentials, fetched by this program over the

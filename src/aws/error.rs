@@ -191,6 +191,11 @@ pub enum Kind {
         polls: u32,
         change_id: String,
     },
+    /// A `DryRun` request that AWS would have carried out: the answer
+    /// callers asking "may I?" want (never an error to report).
+    DryRunPassed {
+        action: &'static str,
+    },
     /// Something local to this process (the async runtime).
     Local(String),
 }
@@ -265,6 +270,7 @@ impl Error {
             | Kind::BadRoleCredentials { .. }
             | Kind::Imds(_)
             | Kind::NotInSync { .. }
+            | Kind::DryRunPassed { .. }
             | Kind::Local(_) => Class::Transient,
         }
     }
@@ -291,6 +297,16 @@ impl Error {
     /// AWS does not know the id (an unknown allocation, zone, association).
     pub fn is_not_found(&self) -> bool {
         matches!(*self.kind, Kind::NotFound { .. })
+    }
+
+    /// The cause was a timeout: the endpoint did not answer in time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(*self.kind, Kind::TimedOut { .. })
+    }
+
+    /// A DryRun request passed.
+    pub fn is_dry_run_passed(&self) -> bool {
+        matches!(*self.kind, Kind::DryRunPassed { .. })
     }
 
     /// The metadata service answered, but refused an IMDSv2 session token.
@@ -406,6 +422,7 @@ impl Error {
                  timeout (up to ~60 s is normal) or set wait_sync=false; the record is \
                  set, not yet on all servers (change {change_id})"
             ),
+            Kind::DryRunPassed { action } => format!("{action} would have succeeded (DryRun)"),
             Kind::Setting(e) => e.0.clone(),
             Kind::Imds(e) => e.to_string(),
             Kind::Local(e) => e.clone(),

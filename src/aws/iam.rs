@@ -20,6 +20,9 @@ pub enum Scope {
     ElasticIp,
     HostedZone,
     Change,
+    /// The instances fencing may stop and start: those in `plug` when it
+    /// names instance ids, else those carrying the `tag` key.
+    Instance,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -75,14 +78,39 @@ fn arns(scope: Scope, params: &BTreeMap<String, String>) -> Vec<String> {
             None => vec!["arn:aws:route53:::hostedzone/*".into()],
         },
         Scope::Change => vec!["arn:aws:route53:::change/*".into()],
+        Scope::Instance => {
+            let ids: Vec<String> = list("plug")
+                .into_iter()
+                .filter(|p| p.starts_with("i-"))
+                .collect();
+            if ids.is_empty() || params.contains_key("tag") {
+                vec!["arn:aws:ec2:*:*:instance/*".into()]
+            } else {
+                ids.iter()
+                    .map(|id| format!("arn:aws:ec2:*:*:instance/{id}"))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The IAM condition of a scope: instances found by tag may be limited to
+/// those that carry the tag key.
+fn condition(scope: Scope, params: &BTreeMap<String, String>) -> Option<Value> {
+    match (scope, params.get("tag")) {
+        (Scope::Instance, Some(key)) => Some(json!({
+            "Null": { format!("aws:ResourceTag/{}", key.trim()): "false" }
+        })),
+        _ => None,
     }
 }
 
 /// One policy for the given agents, each with the parameters of its
 /// resource (ids narrow the resources; absent ids leave `…/*`).
 pub fn policy(agents: &[(&str, &[Permission], BTreeMap<String, String>)]) -> Value {
-    // Group by the exact resource list, so equal scopes share a statement.
-    let mut by_resources: BTreeMap<Vec<String>, Vec<&str>> = BTreeMap::new();
+    // Group by the exact resource list and condition, so equal scopes
+    // share a statement.
+    let mut by_resources: BTreeMap<(Vec<String>, String), Vec<&str>> = BTreeMap::new();
     for (_, perms, params) in agents {
         for p in perms.iter() {
             let mut res: Vec<String> = p.scopes.iter().flat_map(|s| arns(*s, params)).collect();
@@ -91,7 +119,13 @@ pub fn policy(agents: &[(&str, &[Permission], BTreeMap<String, String>)]) -> Val
             }
             res.sort();
             res.dedup();
-            let acts = by_resources.entry(res).or_default();
+            let cond = p
+                .scopes
+                .iter()
+                .find_map(|s| condition(*s, params))
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let acts = by_resources.entry((res, cond)).or_default();
             if !acts.contains(&p.action) {
                 acts.push(p.action);
             }
@@ -100,7 +134,7 @@ pub fn policy(agents: &[(&str, &[Permission], BTreeMap<String, String>)]) -> Val
     let mut scoped = 0;
     let statements: Vec<Value> = by_resources
         .into_iter()
-        .map(|(res, mut acts)| {
+        .map(|((res, cond), mut acts)| {
             acts.sort();
             let sid = if res == ["*"] {
                 "NotScopableByAws".to_string()
@@ -108,12 +142,16 @@ pub fn policy(agents: &[(&str, &[Permission], BTreeMap<String, String>)]) -> Val
                 scoped += 1;
                 format!("Scoped{scoped}")
             };
-            json!({
+            let mut st = json!({
                 "Sid": sid,
                 "Effect": "Allow",
                 "Action": acts,
                 "Resource": if res.len() == 1 { json!(res[0]) } else { json!(res) },
-            })
+            });
+            if let Ok(c) = serde_json::from_str::<Value>(&cond) {
+                st["Condition"] = c;
+            }
+            st
         })
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })

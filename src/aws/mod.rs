@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod iam;
 pub mod imds;
+pub mod instances;
 pub mod options;
 pub mod probes;
 pub mod region;

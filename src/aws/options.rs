@@ -73,6 +73,23 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     pub proxy: Option<String>,
     pub imds_version: imds::Version,
+    /// Keys given as parameters (fence_aws's access_key/secret_key): they
+    /// win over every other credential source.
+    pub keys: Option<Keys>,
+}
+
+/// An access key pair from the configuration. Its Debug never shows the
+/// secret.
+#[derive(Clone)]
+pub struct Keys {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({}, ***)", self.access_key)
+    }
 }
 
 impl Default for AwsOptions {
@@ -83,6 +100,7 @@ impl Default for AwsOptions {
             profile: None,
             proxy: None,
             imds_version: imds::Version::V2,
+            keys: None,
         }
     }
 }
@@ -128,7 +146,22 @@ impl AwsOptions {
                 check_url(name, v)?;
             }
         }
+        let keys = match (p.str("access_key"), p.str("secret_key")) {
+            (Some(a), Some(s)) => Some(Keys {
+                access_key: a.to_string(),
+                secret_key: s.to_string(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(Invalid(
+                    "only one of access_key and secret_key is set: set both, or neither to \
+                     use the instance role or a profile"
+                        .into(),
+                ))
+            }
+        };
         Ok(AwsOptions {
+            keys,
             region: p.str("region").map(str::to_string),
             endpoint_url: p.str("endpoint_url").map(str::to_string),
             profile: p.str("profile").map(str::to_string),

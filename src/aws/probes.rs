@@ -44,6 +44,8 @@ pub struct ProbeArgs {
     pub association_id: Option<String>,
     pub hosted_zone_id: Option<String>,
     pub record_name: Option<String>,
+    /// An instance fencing would stop or start.
+    pub instance: Option<String>,
 }
 
 fn first_sentence(msg: &str) -> String {
@@ -209,6 +211,23 @@ pub const PROBES: &[(&str, Probe)] = &[
             .association_id(assoc)
             .dry_run(true);
         ask(s, req.send(), true)
+    }),
+    ("ec2:DescribeInstances", |s, _| {
+        ask(s, s.ec2().describe_instances().dry_run(true).send(), true)
+    }),
+    ("ec2:StopInstances", |s, a| {
+        let Some(i) = &a.instance else {
+            return missing("an instance to fence");
+        };
+        let req = s.ec2().stop_instances().instance_ids(i).force(true);
+        ask(s, req.dry_run(true).send(), true)
+    }),
+    ("ec2:StartInstances", |s, a| {
+        let Some(i) = &a.instance else {
+            return missing("an instance to fence");
+        };
+        let req = s.ec2().start_instances().instance_ids(i);
+        ask(s, req.dry_run(true).send(), true)
     }),
     ("route53:GetHostedZone", |s, a| {
         let Some(z) = &a.hosted_zone_id else {

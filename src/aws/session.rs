@@ -114,7 +114,17 @@ impl Session {
         let fast = credentials::instance_role_only(opts, env)
             && env_endpoints.1.is_none()
             && env_endpoints.2.is_none();
-        let (base, (region, region_source), (creds, credential_source)) = if fast {
+        let (base, (region, region_source), (creds, credential_source)) = if let Some(keys) =
+            &opts.keys
+        {
+            // Keys in the configuration win over every other source, as
+            // fence_aws's access_key/secret_key do.
+            let region = match region_without_profile(opts, env)? {
+                Some(r) => r,
+                None => region_from_imds(imds)?,
+            };
+            (SdkConfig::builder(), region, credentials::from_keys(keys))
+        } else if fast {
             // What a node under Pacemaker has: no keys, no profile, only the
             // instance role. The SDK's configuration loader and credential
             // chain would probe every other source and fetch the role's

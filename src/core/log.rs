@@ -6,7 +6,8 @@
 //! through `tracing`, which has no subscriber in this program, and our own
 //! messages never format credentials.
 
-use log::{Level, LevelFilter, Log, Metadata, Record};
+pub use log::LevelFilter;
+use log::{Level, Log, Metadata, Record};
 use std::io::Write;
 use std::sync::Mutex;
 
@@ -63,8 +64,10 @@ impl Log for Logger {
 }
 
 /// `tag` follows resource-agents' convention, `agent(instance)[pid]`, so our
-/// lines look like every other agent's in the Pacemaker log.
-pub fn init(agent: &str, instance: Option<&str>, debug: bool, facility: Option<&str>) {
+/// lines look like every other agent's in the Pacemaker log. `level` is the
+/// least severe level written (the fencer logs every stderr line of a fence
+/// agent as a warning, so the fence personality keeps to warnings).
+pub fn init(agent: &str, instance: Option<&str>, level: LevelFilter, facility: Option<&str>) {
     let tag = match instance {
         Some(i) => format!("{agent}({i})[{}]", std::process::id()),
         None => format!("{agent}[{}]", std::process::id()),
@@ -98,11 +101,6 @@ pub fn init(agent: &str, instance: Option<&str>, debug: bool, facility: Option<&
             Mutex::new(l)
         })
     });
-    let level = if debug {
-        LevelFilter::Debug
-    } else {
-        LevelFilter::Info
-    };
     // A second init (tests calling in-process) keeps the first logger.
     if log::set_boxed_logger(Box::new(Logger { tag, level, syslog })).is_ok() {
         log::set_max_level(level);

@@ -19,6 +19,11 @@ pub enum Kind {
         max: i64,
     },
     Boolean,
+    /// A duration in whole seconds (fence-agents' `second` content type;
+    /// OCF meta-data shows it as an integer).
+    Seconds {
+        max: i64,
+    },
     /// One of a fixed set of words. Meta-data shows it as `string` (the
     /// ra-api-1.dtd that ocf-tester validates against has no `select`) and
     /// lists the choices in the long description.
@@ -32,6 +37,13 @@ pub struct Param {
     pub default: Option<&'static str>,
     pub required: bool,
     pub unique: bool,
+    /// A credential: never printed, marked private in meta-data.
+    pub secret: bool,
+    /// Older names accepted for this parameter (the name wins when both
+    /// are set); meta-data lists them as deprecated.
+    pub aliases: &'static [&'static str],
+    /// A one-letter command-line option (fence-agents' getopt letter).
+    pub short: Option<char>,
     pub shortdesc: &'static str,
     pub longdesc: &'static str,
 }
@@ -55,7 +67,7 @@ impl Param {
     /// ra-api-1.dtd and metadata.rng: a select is a string).
     pub fn content_type(&self) -> &'static str {
         match self.kind {
-            Kind::Integer { .. } => "integer",
+            Kind::Integer { .. } | Kind::Seconds { .. } => "integer",
             Kind::Boolean => "boolean",
             Kind::String | Kind::Select(_) => "string",
         }
@@ -68,6 +80,9 @@ impl Param {
             default: None,
             required: false,
             unique: false,
+            secret: false,
+            aliases: &[],
+            short: None,
             shortdesc,
             longdesc: "",
         }
@@ -100,15 +115,36 @@ impl Param {
         self.unique = true;
         self
     }
+    pub const fn seconds(name: &'static str, max: i64, shortdesc: &'static str) -> Self {
+        Self::new(name, Kind::Seconds { max }, shortdesc)
+    }
     pub const fn long(mut self, longdesc: &'static str) -> Self {
         self.longdesc = longdesc;
         self
+    }
+    pub const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+    pub const fn aliases(mut self, names: &'static [&'static str]) -> Self {
+        self.aliases = names;
+        self
+    }
+    pub const fn short(mut self, letter: char) -> Self {
+        self.short = Some(letter);
+        self
+    }
+
+    /// Whether `key` names this parameter, by its name or an alias.
+    pub fn answers_to(&self, key: &str) -> bool {
+        self.name == key || self.aliases.contains(&key)
     }
 
     fn type_hint(&self) -> String {
         match self.kind {
             Kind::String => "a text value".into(),
             Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Kind::Seconds { max } => format!("a number of seconds from 0 to {max}"),
             Kind::Boolean => "true or false".into(),
             Kind::Select(opts) => format!("one of {}", opts.join(", ")),
         }
@@ -120,7 +156,11 @@ impl Param {
             Invalid(format!(
                 "parameter {}='{}' {why}: set {} to {}",
                 self.name,
-                shorten(v),
+                if self.secret {
+                    "(secret)".to_string()
+                } else {
+                    shorten(v)
+                },
                 self.name,
                 self.type_hint()
             ))
@@ -137,6 +177,14 @@ impl Param {
                 Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
                 Ok(_) => Err(bad("is out of range")),
                 Err(_) => Err(bad("is not a whole number")),
+            },
+            // fence-agents accept "5.0"; a fraction of a second is rounded up.
+            Kind::Seconds { max } => match v.parse::<f64>() {
+                Ok(n) if n.is_finite() && (0.0..=max as f64).contains(&n) => {
+                    Ok((n.ceil() as i64).to_string())
+                }
+                Ok(_) => Err(bad("is out of range")),
+                Err(_) => Err(bad("is not a number of seconds")),
             },
             Kind::Boolean => match parse_bool(v) {
                 Some(b) => Ok(b.to_string()),
@@ -186,7 +234,9 @@ impl Params {
     pub fn parse(table: &[Param], reskeys: &BTreeMap<String, String>) -> Result<Params, Invalid> {
         let mut p = Params::default();
         for spec in table {
-            let raw = reskeys.get(spec.name).filter(|v| !v.trim().is_empty());
+            let raw = std::iter::once(&spec.name)
+                .chain(spec.aliases)
+                .find_map(|k| reskeys.get(*k).filter(|v| !v.trim().is_empty()));
             match (raw, spec.default) {
                 (Some(raw), _) => {
                     p.values.insert(spec.name, spec.check(raw)?);
@@ -206,7 +256,7 @@ impl Params {
         }
         p.unknown = reskeys
             .keys()
-            .filter(|k| !table.iter().any(|s| s.name == k.as_str()))
+            .filter(|k| !table.iter().any(|s| s.answers_to(k)))
             .cloned()
             .collect();
         Ok(p)
@@ -300,6 +350,31 @@ mod tests {
     fn unknown_names_are_reported() {
         let p = Params::parse(TABLE, &env(&[("ip", "x"), ("ttll", "3")])).unwrap();
         assert_eq!(p.unknown, vec!["ttll".to_string()]);
+    }
+
+    #[test]
+    fn aliases_fill_in_and_the_name_wins() {
+        const T: &[Param] = &[Param::string("plug", "plug").aliases(&["port"])];
+        let p = Params::parse(T, &env(&[("port", "i-1")])).unwrap();
+        assert_eq!(p.str("plug"), Some("i-1"));
+        assert!(p.unknown.is_empty());
+        let p = Params::parse(T, &env(&[("port", "i-1"), ("plug", "i-2")])).unwrap();
+        assert_eq!(p.str("plug"), Some("i-2"));
+    }
+
+    #[test]
+    fn secrets_never_appear_in_reasons() {
+        const T: &[Param] = &[Param::integer("key", 0, 9, "k").secret()];
+        let e = Params::parse(T, &env(&[("key", "hunter2")])).unwrap_err();
+        assert!(!e.0.contains("hunter2"), "{}", e.0);
+    }
+
+    #[test]
+    fn seconds_round_up() {
+        const T: &[Param] = &[Param::seconds("t", 100, "t")];
+        assert_eq!(Params::parse(T, &env(&[("t", "2.5")])).unwrap().int("t"), 3);
+        assert!(Params::parse(T, &env(&[("t", "-1")])).is_err());
+        assert!(Params::parse(T, &env(&[("t", "soon")])).is_err());
     }
 
     #[test]

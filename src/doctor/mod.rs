@@ -16,14 +16,14 @@ mod report;
 
 pub use report::{Check, Report, Status};
 
-use crate::agents::{self, ResourceAgent, Spec};
+use crate::agents::{self, Spec};
 use crate::aws::credentials::Source;
 use crate::aws::error::Kind;
 use crate::aws::imds::Imds;
 use crate::aws::probes::ProbeArgs;
 use crate::aws::{AwsOptions, Session};
 use crate::core::{Deadline, Params};
-use crate::ocf::{Ctx, OcfEnv};
+use crate::ocf::OcfEnv;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -138,7 +138,7 @@ fn configure(
     env: &OcfEnv,
     deadline: Deadline,
     r: &mut Report,
-) -> Option<Box<dyn ResourceAgent>> {
+) -> Option<Box<dyn Checks>> {
     let params = match Params::parse(spec.params, &env.reskeys) {
         Ok(p) => p,
         Err(e) => {
@@ -147,20 +147,12 @@ fn configure(
         }
     };
     let unknown = params.unknown.clone();
-    let ctx = Ctx {
-        agent: spec.name,
-        env: env.clone(),
-        params,
-        deadline,
-        depth: 0,
-        probe: false,
-    };
-    let agent = match spec.configure(&ctx) {
+    let agent = match spec.configure(env, params, deadline) {
         Ok(a) => a,
-        Err(e) => {
+        Err(reason) => {
             r.fail(
                 "parameters",
-                e.reason,
+                reason,
                 "correct the parameter on the resource",
             );
             return None;
@@ -181,10 +173,16 @@ fn configure(
         );
         return Some(agent);
     }
+    // Secrets are shown as set, never by value.
     let set: Vec<String> = env
         .reskeys
         .iter()
-        .map(|(k, v)| format!("{k}={}", crate::core::params::shorten(v)))
+        .map(
+            |(k, v)| match spec.params.iter().find(|p| p.answers_to(k)) {
+                Some(p) if p.secret => format!("{k}=(secret)"),
+                _ => format!("{k}={}", crate::core::params::shorten(v)),
+            },
+        )
         .collect();
     r.pass(
         "parameters",

@@ -222,7 +222,7 @@ pub fn agent_page(spec: &Spec, meta: &Meta) -> String {
         agents::ALL
             .iter()
             .filter(|a| a.name != spec.name)
-            .map(|a| (page_name(a), 7)),
+            .map(|a| (page_name(a), super::section(a))),
     );
     see_also(&mut out, &refs);
     out

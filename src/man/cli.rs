@@ -2,7 +2,7 @@
 //! the caller, so this module does not depend on the CLI) and the registry.
 
 use super::roff::{esc, see_also, th};
-use super::{page_name, CLI_PAGE};
+use super::{page_name, section, CLI_PAGE};
 use crate::agents;
 use std::fmt::Write as _;
 
@@ -82,17 +82,22 @@ pub fn cli_page(mut cmd: clap::Command) -> String {
     out.push_str(".SH AGENTS\n");
     for a in agents::ALL {
         let _ = writeln!(out, ".TP\n\\fB{}\\fR", esc(a.name));
+        let class = if a.is_fence() { "stonith" } else { "ocf:aws" };
         let _ = writeln!(
             out,
-            "{} (\\fBocf:aws:{}\\fR; \\fB{}\\fR(7))",
+            "{} (\\fB{class}:{}\\fR; \\fB{}\\fR({}))",
             esc(a.shortdesc),
             esc(a.name),
-            esc(&page_name(a))
+            esc(&page_name(a)),
+            section(a)
         );
     }
     out.push_str(".SH EXAMPLES\n");
     let examples: [(&str, &str); 4] = [
-        ("ocf-aws --list", "Print the agent names."),
+        (
+            "ocf-aws --list",
+            "Print the resource agent names (--list-fence: the fence agents).",
+        ),
         (
             "ocf-aws vip meta-data",
             "Print the parameters of vip as OCF meta-data XML.",
@@ -143,7 +148,10 @@ pub fn cli_page(mut cmd: clap::Command) -> String {
     for (path, what) in files {
         let _ = writeln!(out, ".TP\n\\fB{}\\fR\n{}", esc(path), esc(what));
     }
-    let refs: Vec<(String, u8)> = agents::ALL.iter().map(|a| (page_name(a), 7)).collect();
+    let refs: Vec<(String, u8)> = agents::ALL
+        .iter()
+        .map(|a| (page_name(a), section(a)))
+        .collect();
     see_also(&mut out, &refs);
     out
 }

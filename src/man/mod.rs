@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod cli;
+pub mod fence;
 pub mod roff;
 
 use crate::agents::{self, Spec};
@@ -75,11 +76,22 @@ pub fn render_page(page: &str, cli: clap::Command) -> Option<String> {
     agents::find(agent).map(agent_page)
 }
 
-/// The page of one agent: ocf_aws_<agent>(7) for a resource agent.
+/// The page of one agent: ocf_aws_<agent>(7) for a resource agent,
+/// <agent>(8) for a fence agent.
 pub fn agent_page(spec: &Spec) -> String {
-    match spec.ocf() {
-        Some(meta) => agent::agent_page(spec, &meta),
-        None => String::new(),
+    match (spec.ocf(), spec.fence()) {
+        (Some(meta), _) => agent::agent_page(spec, &meta),
+        (None, Some(meta)) => fence::page(spec, &meta),
+        (None, None) => String::new(),
+    }
+}
+
+/// The section of an agent's page.
+pub fn section(spec: &Spec) -> u8 {
+    if spec.is_fence() {
+        8
+    } else {
+        7
     }
 }
 
@@ -88,7 +100,7 @@ pub fn agent_page(spec: &Spec) -> String {
 pub fn all_pages(cli: clap::Command) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = agents::ALL
         .iter()
-        .map(|a| (format!("{}.7", page_name(a)), agent_page(a)))
+        .map(|a| (format!("{}.{}", page_name(a), section(a)), agent_page(a)))
         .collect();
     v.push((format!("{CLI_PAGE}.8"), cli::cli_page(cli)));
     v
@@ -103,8 +115,12 @@ fn write_all(dir: &Path, cli: clap::Command) -> std::io::Result<()> {
 }
 
 /// `ocf_aws_vip`: provider and agent, as resource-agents names its pages
-/// (`ocf_heartbeat_IPaddr2`).
+/// (`ocf_heartbeat_IPaddr2`); a fence agent's page has its own name, as
+/// fence-agents' do (`fence_aws`).
 pub fn page_name(spec: &Spec) -> String {
+    if spec.is_fence() {
+        return spec.name.to_string();
+    }
     format!("ocf_aws_{}", spec.name)
 }
 
@@ -197,7 +213,7 @@ mod tests {
 
     #[test]
     fn agent_pages_say_what_meta_data_says() {
-        for spec in agents::ALL {
+        for spec in agents::resource_agents() {
             let page = agent_page(spec);
             let (params, actions) = from_metadata(spec);
             assert_eq!(params.len(), spec.params.len(), "{}", spec.name);
@@ -288,7 +304,7 @@ mod tests {
             );
         }
         for a in agents::ALL {
-            assert!(page.contains(&format!("\\fB{}\\fR(7)", esc(&page_name(a)))));
+            assert!(page.contains(&format!("\\fB{}\\fR({})", esc(&page_name(a)), section(a))));
         }
         assert!(page.starts_with(".\\\" "));
         assert!(page.contains(".TH \"OCF\\-AWS\" \"8\""));

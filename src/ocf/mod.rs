@@ -102,7 +102,11 @@ pub fn run(spec: &Meta, new: Configure, action: Option<&str>) -> i32 {
     log::init(
         spec.name,
         env.resource_instance.as_deref(),
-        env.debug,
+        if env.debug {
+            log::LevelFilter::Debug
+        } else {
+            log::LevelFilter::Info
+        },
         env.log_facility.as_deref(),
     );
     let probe = action == Action::Monitor && env.is_probe();
