@@ -42,7 +42,9 @@ for p in root.iter("parameter"):
     kind = content.get("type", "") if content is not None else ""
     default = content.get("default") if content is not None else None
     default = "`%s`" % default if default else ""
-    print("| %s | %s | %s | %s |" % (name, kind, cell(default), cell(p.findtext("longdesc"))))
+    # OCF meta-data has a longdesc per parameter, fence-agents metadata a shortdesc.
+    text = p.findtext("longdesc") or p.findtext("shortdesc")
+    print("| %s | %s | %s | %s |" % (name, kind, cell(default), cell(text)))
 '
 }
 

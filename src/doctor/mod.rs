@@ -241,19 +241,29 @@ pub fn main(words: &[String], resource: Option<&str>, as_json: bool) -> i32 {
             Ok(r) => r,
             Err(e) => return usage(e),
         };
-        let Some(name) = res.agent.strip_prefix("ocf:aws:") else {
+        // ocf:aws:<agent> for a resource agent, stonith:<agent> for ours.
+        let Some(name) = res
+            .agent
+            .strip_prefix("ocf:aws:")
+            .or_else(|| res.agent.strip_prefix("stonith:"))
+        else {
             return usage(format!(
-                "resource '{id}' is {}, not an ocf:aws agent",
+                "resource '{id}' is {}, not an ocf:aws agent or an ocf-aws fence agent",
                 res.agent
             ));
         };
-        let Some(spec) = agents::find(name) else {
-            return usage(format!("resource '{id}' uses unknown agent ocf:aws:{name}"));
+        let Some(spec) =
+            agents::find(name).filter(|s| s.is_fence() == res.agent.starts_with("stonith:"))
+        else {
+            return usage(format!(
+                "resource '{id}' uses {}, which ocf-aws does not have",
+                res.agent
+            ));
         };
         if agent.is_some_and(|a| a.name != spec.name) {
             return usage(format!(
-                "resource '{id}' is ocf:aws:{name}, not {}",
-                words[0]
+                "resource '{id}' is {}, not {}",
+                res.agent, words[0]
             ));
         }
         agent = Some(spec);
