@@ -216,7 +216,7 @@ fn throttled_then_recovers() {
     for k in all() {
         let (agent, r) = (k.name, started(k));
         r.proxy().ctl("rule?action=*&fault=throttle&count=3");
-        let run = r.run_env("node2", "start", &[], &[]);
+        let run = r.run("node2", "start", &[]);
         record(
             &mut rows,
             "throttle x3",
@@ -228,7 +228,7 @@ fn throttled_then_recovers() {
         r.proxy().ctl("rule?action=*&fault=throttle&count=2");
         // With a policy that would turn a lost answer into a failure or red.
         let strict = k.strict;
-        let run = r.run_env("node2", "monitor", &[strict], &[]);
+        let run = r.run("node2", "monitor", &[strict]);
         record(
             &mut rows,
             "throttle x2",
@@ -241,7 +241,7 @@ fn throttled_then_recovers() {
         if route53 {
             r.proxy()
                 .ctl("rule?action=*&fault=throttle&code=PriorRequestNotComplete&count=2");
-            let run = r.run_env("node1", "start", &[], &[]);
+            let run = r.run("node1", "start", &[]);
             record(
                 &mut rows,
                 "PriorRequestNotComplete x2",
@@ -269,7 +269,7 @@ fn latency_is_fine() {
         let (agent, r) = (k.name, started(k));
         r.proxy().ctl("rule?action=*&fault=latency&ms=300");
         for (node, action) in [("node2", "start"), ("node2", "monitor"), ("node2", "stop")] {
-            let run = r.run_env(node, action, &[], &[]);
+            let run = r.run(node, action, &[]);
             record(&mut rows, "latency 300ms", agent, action, &run, &[0]);
         }
     }
@@ -281,16 +281,16 @@ fn permission_denied_names_the_action() {
     for k in all() {
         let (agent, r) = (k.name, started(k));
         r.proxy().ctl("rule?action=*&fault=deny");
-        let run = r.run_env("node2", "start", &[], &[]);
+        let run = r.run("node2", "start", &[]);
         record(&mut rows, "deny", agent, "start on node2", &run, &[4]);
         let reason = run.reason();
         assert!(
             reason.contains("allow ec2:") || reason.contains("allow route53:"),
             "{agent}: names the IAM action: {reason}"
         );
-        let run = r.run_env("node1", "monitor", &[], &[]);
+        let run = r.run("node1", "monitor", &[]);
         record(&mut rows, "deny", agent, "monitor", &run, &[4]);
-        let run = r.run_env("node1", "stop", &[], &[]);
+        let run = r.run("node1", "stop", &[]);
         record(&mut rows, "deny", agent, "stop", &run, &[0]);
     }
     check(rows, Duration::from_secs(20));
@@ -391,12 +391,12 @@ fn races_leave_exactly_one_owner() {
         let agent = k.name;
         for round in 0..3 {
             let r = started(k);
-            r.run_env("node1", "stop", &[], &[]).expect(0);
+            r.run("node1", "stop", &[]).expect(0);
             // A little latency widens the window in which both are writing.
             r.proxy().ctl("rule?action=*&fault=latency&ms=30");
             let (a, b) = std::thread::scope(|s| {
-                let a = s.spawn(|| r.run_env("node1", "start", &[], &[]));
-                let b = s.spawn(|| r.run_env("node2", "start", &[], &[]));
+                let a = s.spawn(|| r.run("node1", "start", &[]));
+                let b = s.spawn(|| r.run("node2", "start", &[]));
                 (a.join().unwrap(), b.join().unwrap())
             });
             let holder = r.holder();
@@ -409,9 +409,9 @@ fn races_leave_exactly_one_owner() {
                 b.stderr
             );
             let loser = if holder == "node1" { "node2" } else { "node1" };
-            let m = r.run_env(loser, "monitor", &[], &[]);
+            let m = r.run(loser, "monitor", &[]);
             assert_eq!(m.rc, 7, "{agent}: the loser's monitor: {}", m.stderr);
-            let w = r.run_env(&holder, "monitor", &[], &[]);
+            let w = r.run(&holder, "monitor", &[]);
             assert_eq!(w.rc, 0, "{agent}: the winner's monitor: {}", w.stderr);
             println!(
                 "race {agent} #{round}: node1 rc {}, node2 rc {} → {holder}",
@@ -446,7 +446,7 @@ fn killed_half_way_then_rerun_converges() {
         r.holder()
     );
     r.proxy().ctl("reset");
-    r.run_env("node2", "start", &[], &[]).expect(0);
+    r.run("node2", "start", &[]).expect(0);
     assert_eq!(r.holder(), "node2");
 }
 

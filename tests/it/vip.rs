@@ -4,214 +4,168 @@
 use crate::world::*;
 use std::time::Duration;
 
-fn vip(w: &World) -> Vec<(&'static str, String)> {
-    vec![("ip", w.vip.clone())]
+/// A vip resource (ip = the world's VIP) in a world seeded with `args`.
+fn seeded(args: &[&str]) -> Rsc {
+    Rsc::new(
+        World::with(Seed {
+            args: args.to_vec(),
+            ..Seed::default()
+        }),
+        "vip",
+    )
 }
 
-fn p<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+fn setup() -> Rsc {
+    Rsc::new(World::new(), "vip")
 }
 
-fn with(w: &World, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    let mut v = vip(w);
-    v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
-    v
-}
+/// A monitor that checks the routes too.
+const DEEP: &[(&str, &str)] = &[("OCF_CHECK_LEVEL", "10")];
 
 fn vip32(w: &World) -> String {
     format!("{}/32", w.vip)
 }
 
 fn cold_start_on_node1() {
-    let w = World::with(Seed {
-        args: vec!["--owner", "node2"],
-        ..Seed::default()
-    });
+    let v = seeded(&["--owner", "node2"]);
+    let w = &v.w;
     let n1 = w.node("node1").eni.clone();
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    v.run("node1", "start", &[]).expect(0);
     assert!(w.managed().iter().all(|e| *e == n1), "{:?}", w.routes());
-    assert_eq!(w.addrs("node1"), vec![vip32(&w)]);
+    assert_eq!(w.addrs("node1"), vec![vip32(w)]);
     assert!(w.addrs("node2").is_empty());
-    w.agent("node1", "vip", "monitor", &p(&params)).expect(0);
-    w.agent_env(
-        "node1",
-        "vip",
-        "monitor",
-        &p(&params),
-        &[("OCF_CHECK_LEVEL", "10")],
-    )
-    .expect(0);
+    v.run("node1", "monitor", &[]).expect(0);
+    v.run_env("node1", "monitor", &[], DEEP).expect(0);
     // Tables without the VIP route are none of our business.
     let r = w.routes();
     assert!(w.other_tables.iter().all(|t| r[t].is_empty()));
 }
 
 fn failover_to_node2_flips_every_route() {
-    let w = World::new();
+    let v = setup();
+    let w = &v.w;
     let (n1, n2) = (w.node("node1").eni.clone(), w.node("node2").eni.clone());
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    v.run("node1", "start", &[]).expect(0);
     assert!(w.managed().iter().all(|e| *e == n1));
     // node1 dies without stopping; node2 takes over.
-    let run = w.agent("node2", "vip", "start", &p(&params));
+    let run = v.run("node2", "start", &[]);
     run.expect(0);
     assert!(w.managed().iter().all(|e| *e == n2), "{:?}", w.routes());
-    assert_eq!(w.addrs("node2"), vec![vip32(&w)]);
+    assert_eq!(w.addrs("node2"), vec![vip32(w)]);
     // node1's deep monitor now sees that someone else holds the VIP.
-    let m = w.agent_env(
-        "node1",
-        "vip",
-        "monitor",
-        &p(&params),
-        &[("OCF_CHECK_LEVEL", "10")],
-    );
+    let m = v.run_env("node1", "monitor", &[], DEEP);
     m.expect(7).reason_has(&[&n2, &n1, "another node"]);
     assert!(w.tables.iter().any(|t| m.reason().contains(t.as_str())));
-    w.agent_env(
-        "node2",
-        "vip",
-        "monitor",
-        &p(&params),
-        &[("OCF_CHECK_LEVEL", "10")],
-    )
-    .expect(0);
+    v.run_env("node2", "monitor", &[], DEEP).expect(0);
 }
 
 fn explicit_routing_table_list_only_touches_those() {
-    let w = World::with(Seed {
-        args: vec![
-            "--tables",
-            "4",
-            "--owner",
-            "node2",
-            "--extra-tables-without-route",
-            "1",
-        ],
-        ..Seed::default()
-    });
+    let v = seeded(&[
+        "--tables",
+        "4",
+        "--owner",
+        "node2",
+        "--extra-tables-without-route",
+        "1",
+    ]);
+    let w = &v.w;
     let n1 = w.node("node1").eni.clone();
     let n2 = w.node("node2").eni.clone();
     // Two of the four tables with the route, plus one without it.
     let list = format!("{},{},{}", w.tables[0], w.tables[2], w.other_tables[0]);
-    let params = with(&w, &[("routing_table", &list)]);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    let params: &[(&str, &str)] = &[("routing_table", &list)];
+    v.run("node1", "start", params).expect(0);
     let r = w.routes();
     assert_eq!(r[&w.tables[0]], n1);
     assert_eq!(r[&w.tables[2]], n1);
     assert_eq!(r[&w.tables[1]], n2, "an unlisted table must not change");
     assert_eq!(r[&w.tables[3]], n2, "an unlisted table must not change");
     assert_eq!(r[&w.other_tables[0]], n1, "a listed table gets the route");
-    w.agent_env(
-        "node1",
-        "vip",
-        "monitor",
-        &p(&params),
-        &[("OCF_CHECK_LEVEL", "10")],
-    )
-    .expect(0);
+    v.run_env("node1", "monitor", params, DEEP).expect(0);
 }
 
 fn depth10_monitor_reports_a_hijacked_route() {
-    let w = World::new();
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    let v = setup();
+    let w = &v.w;
+    v.run("node1", "start", &[]).expect(0);
     let n2 = w.node("node2").eni.clone();
     w.replace_route(&w.tables[1], &n2);
     // Depth 0 only looks locally: still fine.
-    w.agent("node1", "vip", "monitor", &p(&params)).expect(0);
-    w.agent_env(
-        "node1",
-        "vip",
-        "monitor",
-        &p(&params),
-        &[("OCF_CHECK_LEVEL", "10")],
-    )
-    .expect(7)
-    .reason_has(&[&w.tables[1], &n2]);
+    v.run("node1", "monitor", &[]).expect(0);
+    v.run_env("node1", "monitor", &[], DEEP)
+        .expect(7)
+        .reason_has(&[&w.tables[1], &n2]);
 }
 
 fn vip_inside_vpc_cidr_is_rc6() {
-    let w = World::new();
+    let v = setup();
+    let w = &v.w;
     let params = [("ip", "10.0.3.7")];
     let r = w.agent("node1", "vip", "start", &params);
     r.expect(6)
         .reason_has(&["10.0.3.7", "10.0.0.0/16", "outside"]);
-    w.agent_env(
-        "node1",
-        "vip",
-        "validate-all",
-        &params,
-        &[("OCF_CHECK_LEVEL", "10")],
-    )
-    .expect(6)
-    .reason_has(&["10.0.0.0/16"]);
+    w.agent_env("node1", "vip", "validate-all", &params, DEEP)
+        .expect(6)
+        .reason_has(&["10.0.0.0/16"]);
     // Depth-0 validation is static only (no environment): passes.
     w.agent("node1", "vip", "validate-all", &params).expect(0);
     assert!(w.addrs("node1").is_empty());
 }
 
 fn no_table_with_the_route_is_rc6() {
-    let w = World::with(Seed {
-        args: vec!["--owner", "none"],
-        ..Seed::default()
-    });
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params))
+    let v = seeded(&["--owner", "none"]);
+    let w = &v.w;
+    v.run("node1", "start", &[])
         .expect(6)
-        .reason_has(&[&w.vpc, &vip32(&w), "create-route"]);
+        .reason_has(&[&w.vpc, &vip32(w), "create-route"]);
     assert!(w.addrs("node1").is_empty(), "nothing half-done left behind");
 }
 
 fn unknown_table_id_is_rc6() {
-    let w = World::new();
-    let params = with(&w, &[("routing_table", "rtb-0123456789abcdef0")]);
-    w.agent("node1", "vip", "start", &p(&params))
+    let v = setup();
+    let params: &[(&str, &str)] = &[("routing_table", "rtb-0123456789abcdef0")];
+    v.run("node1", "start", params)
         .expect(6)
         .reason_has(&["rtb-0123456789abcdef0", "routing_table"]);
-    let params = with(&w, &[("routing_table", "not-a-table")]);
-    w.agent("node1", "vip", "start", &p(&params))
+    let params: &[(&str, &str)] = &[("routing_table", "not-a-table")];
+    v.run("node1", "start", params)
         .expect(6)
         .reason_has(&["not-a-table", "rtb-"]);
 }
 
 fn source_dest_check_on_is_rc6_and_fixable() {
-    let w = World::with(Seed {
-        args: vec!["--source-dest-check", "on", "--owner", "node2"],
-        ..Seed::default()
-    });
+    let v = seeded(&["--source-dest-check", "on", "--owner", "node2"]);
+    let w = &v.w;
     let n1 = w.node("node1").eni.clone();
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params))
-        .expect(6)
-        .reason_has(&[&n1, "source/destination check", "fix_source_dest"]);
+    v.run("node1", "start", &[]).expect(6).reason_has(&[
+        &n1,
+        "source/destination check",
+        "fix_source_dest",
+    ]);
     assert!(
         w.managed().iter().all(|e| *e == w.node("node2").eni),
         "no route moved"
     );
     assert!(w.source_dest_check(&n1));
-    let params = with(&w, &[("fix_source_dest", "true")]);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    let params: &[(&str, &str)] = &[("fix_source_dest", "true")];
+    v.run("node1", "start", params).expect(0);
     assert!(!w.source_dest_check(&n1));
     assert!(w.managed().iter().all(|e| *e == n1));
     // Opting out of the check skips it.
-    let w2 = World::with(Seed {
-        args: vec!["--source-dest-check", "on"],
-        ..Seed::default()
-    });
-    let params = with(&w2, &[("check_source_dest", "false")]);
-    w2.agent("node2", "vip", "start", &p(&params)).expect(0);
+    let v2 = seeded(&["--source-dest-check", "on"]);
+    let params: &[(&str, &str)] = &[("check_source_dest", "false")];
+    v2.run("node2", "start", params).expect(0);
 }
 
 fn unreachable_endpoint_is_rc1_before_the_deadline() {
-    let w = World::new();
-    let params = vip(&w);
+    let v = setup();
+    let w = &v.w;
     // Nothing listens on port 9 here: connection refused.
     let env = [
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
         ("OCF_RESKEY_CRM_meta_timeout", "5000"),
     ];
-    let r = w.agent_env("node2", "vip", "start", &p(&params), &env);
+    let r = v.run_env("node2", "start", &[], &env);
     r.expect(1).reason_has(&["127.0.0.1:9", "no proxy"]);
     assert!(r.elapsed < Duration::from_secs(5), "took {:?}", r.elapsed);
     // A listener that accepts and never answers: the deadline must still hold.
@@ -221,7 +175,7 @@ fn unreachable_endpoint_is_rc1_before_the_deadline() {
         ("AWS_ENDPOINT_URL", url.as_str()),
         ("OCF_RESKEY_CRM_meta_timeout", "5000"),
     ];
-    let r = w.agent_env("node2", "vip", "start", &p(&params), &env);
+    let r = v.run_env("node2", "start", &[], &env);
     r.expect(1).reason_has(&[&url]);
     assert!(r.elapsed < Duration::from_secs(5), "took {:?}", r.elapsed);
     // Through a proxy that is down, the reason names the proxy. (moto is
@@ -233,7 +187,7 @@ fn unreachable_endpoint_is_rc1_before_the_deadline() {
         ("HTTPS_PROXY", "http://127.0.0.1:9"),
         ("OCF_RESKEY_CRM_meta_timeout", "5000"),
     ];
-    w.agent_env("node2", "vip", "start", &p(&params), &env)
+    v.run_env("node2", "start", &[], &env)
         .expect(1)
         .reason_has(&["via proxy http://127.0.0.1:9"]);
     assert!(w.managed().iter().all(|e| *e == w.node("node1").eni));
@@ -241,48 +195,43 @@ fn unreachable_endpoint_is_rc1_before_the_deadline() {
 }
 
 fn monitor_follows_api_failure_when_aws_is_down() {
-    let w = World::new();
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    let v = setup();
+    let w = &v.w;
+    v.run("node1", "start", &[]).expect(0);
     let down = [
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
         ("OCF_RESKEY_CRM_meta_timeout", "4000"),
         ("OCF_CHECK_LEVEL", "10"),
     ];
-    let r = w.agent_env("node1", "vip", "monitor", &p(&params), &down);
+    let r = v.run_env("node1", "monitor", &[], &down);
     r.expect(0);
     assert!(
         r.stderr.contains("WARNING"),
         "warn logs a warning: {}",
         r.stderr
     );
-    let fail = with(&w, &[("api_failure", "fail")]);
-    w.agent_env("node1", "vip", "monitor", &p(&fail), &down)
+    let fail: &[(&str, &str)] = &[("api_failure", "fail")];
+    v.run_env("node1", "monitor", fail, &down)
         .expect(1)
         .reason_has(&["127.0.0.1:9"]);
-    let ignore = with(&w, &[("api_failure", "ignore")]);
-    let r = w.agent_env("node1", "vip", "monitor", &p(&ignore), &down);
+    let ignore: &[(&str, &str)] = &[("api_failure", "ignore")];
+    let r = v.run_env("node1", "monitor", ignore, &down);
     r.expect(0);
     assert!(!r.stderr.contains("WARNING"), "{}", r.stderr);
     // Stop has only local work: it succeeds with AWS down.
-    w.agent_env("node1", "vip", "stop", &p(&params), &down)
-        .expect(0);
+    v.run_env("node1", "stop", &[], &down).expect(0);
     assert!(w.addrs("node1").is_empty());
 }
 
 fn probe_changes_nothing() {
-    let w = World::with(Seed {
-        args: vec!["--owner", "node2"],
-        ..Seed::default()
-    });
+    let v = seeded(&["--owner", "node2"]);
+    let w = &v.w;
     let before = w.routes();
-    let params = vip(&w);
     for level in ["0", "10"] {
-        let r = w.agent_env(
+        let r = v.run_env(
             "node1",
-            "vip",
             "monitor",
-            &p(&params),
+            &[],
             &[
                 ("OCF_RESKEY_CRM_meta_interval", ""),
                 ("OCF_CHECK_LEVEL", level),
@@ -306,25 +255,25 @@ fn probe_changes_nothing() {
 }
 
 fn start_and_stop_are_idempotent() {
-    let w = World::new();
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
-    assert_eq!(w.addrs("node1"), vec![vip32(&w)]);
-    w.agent("node1", "vip", "stop", &p(&params)).expect(0);
+    let v = setup();
+    let w = &v.w;
+    v.run("node1", "start", &[]).expect(0);
+    v.run("node1", "start", &[]).expect(0);
+    assert_eq!(w.addrs("node1"), vec![vip32(w)]);
+    v.run("node1", "stop", &[]).expect(0);
     assert!(w.addrs("node1").is_empty());
-    w.agent("node1", "vip", "stop", &p(&params)).expect(0);
-    w.agent("node1", "vip", "monitor", &p(&params)).expect(7);
+    v.run("node1", "stop", &[]).expect(0);
+    v.run("node1", "monitor", &[]).expect(7);
     // Stop leaves the route tables alone.
     assert!(w.managed().iter().all(|e| *e == w.node("node1").eni));
 }
 
 fn depth0_monitor_after_start_needs_no_metadata() {
-    let w = World::new();
-    let params = vip(&w);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    let v = setup();
+    let w = &v.w;
+    v.run("node1", "start", &[]).expect(0);
     w.imds_post("node1", "/_emulator/reset-stats");
-    w.agent("node1", "vip", "monitor", &p(&params)).expect(0);
+    v.run("node1", "monitor", &[]).expect(0);
     assert_eq!(
         w.imds_stats("node1")["requests"],
         0,
@@ -335,9 +284,9 @@ fn depth0_monitor_after_start_needs_no_metadata() {
 
 fn credentials_from_instance_role_env_and_root_profile() {
     // Default world: instance role via IMDS, no HOME, no AWS_* keys.
-    let w = World::new();
-    let params = vip(&w);
-    w.agent("node2", "vip", "start", &p(&params)).expect(0);
+    let v = setup();
+    let w = &v.w;
+    v.run("node2", "start", &[]).expect(0);
     assert!(w.managed().iter().all(|e| *e == w.node("node2").eni));
     let stats = w.imds_stats("node2");
     assert!(
@@ -348,16 +297,19 @@ fn credentials_from_instance_role_env_and_root_profile() {
     );
 
     // No role, no keys, no profile: rc 4 naming what was tried.
-    let w = World::with(Seed {
-        imds_args: vec![],
-        ..Seed::default()
-    });
-    let params = vip(&w);
+    let v = Rsc::new(
+        World::with(Seed {
+            imds_args: vec![],
+            ..Seed::default()
+        }),
+        "vip",
+    );
+    let w = &v.w;
     let env = [
         ("AWS_CONFIG_FILE", "/nonexistent/config"),
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
     ];
-    w.agent_env("node1", "vip", "start", &p(&params), &env)
+    v.run_env("node1", "start", &[], &env)
         .expect(4)
         .reason_has(&[
             "no AWS credentials",
@@ -370,8 +322,7 @@ fn credentials_from_instance_role_env_and_root_profile() {
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
     ];
-    w.agent_env("node2", "vip", "start", &p(&params), &env)
-        .expect(0);
+    v.run_env("node2", "start", &[], &env).expect(0);
 
     // HOME unset: a named profile in /root/.aws (a tmpfs in this test
     // process's own mount namespace, see world::isolate).
@@ -382,11 +333,11 @@ fn credentials_from_instance_role_env_and_root_profile() {
         "[cluster]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
     )
     .unwrap();
-    let params = with(&w, &[("profile", "cluster")]);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    let params: &[(&str, &str)] = &[("profile", "cluster")];
+    v.run("node1", "start", params).expect(0);
     assert!(w.managed().iter().all(|e| *e == w.node("node1").eni));
-    let params = with(&w, &[("profile", "nosuch")]);
-    let r = w.agent("node2", "vip", "start", &p(&params));
+    let params: &[(&str, &str)] = &[("profile", "nosuch")];
+    let r = v.run("node2", "start", params);
     assert!(
         r.rc == 4 || r.rc == 6,
         "unknown profile: {} {}",
@@ -398,18 +349,21 @@ fn credentials_from_instance_role_env_and_root_profile() {
 }
 
 fn imds_v1_only_instance() {
-    let w = World::with(Seed {
-        imds_args: vec!["--mode", "v1-only", "--role", "ha-cluster-node"],
-        ..Seed::default()
-    });
-    let params = vip(&w);
-    let r = w.agent("node2", "vip", "start", &p(&params));
+    let v = Rsc::new(
+        World::with(Seed {
+            imds_args: vec!["--mode", "v1-only", "--role", "ha-cluster-node"],
+            ..Seed::default()
+        }),
+        "vip",
+    );
+    let w = &v.w;
+    let r = v.run("node2", "start", &[]);
     r.expect(1).reason_has(&["imds_version=1"]);
     assert!(r.reason().len() < 600, "one readable line: {}", r.reason());
     // With imds_version=1, everything works over IMDSv1, including the
     // instance-role credentials (no keys in the environment here).
-    let params = with(&w, &[("imds_version", "1")]);
-    w.agent("node2", "vip", "start", &p(&params)).expect(0);
+    let params: &[(&str, &str)] = &[("imds_version", "1")];
+    v.run("node2", "start", params).expect(0);
     assert!(w.managed().iter().all(|e| *e == w.node("node2").eni));
     let stats = w.imds_stats("node2");
     assert!(
@@ -421,35 +375,33 @@ fn imds_v1_only_instance() {
 }
 
 fn imds_down_is_rc1_with_reason() {
-    let w = World::new();
-    let params = vip(&w);
+    let v = setup();
     let env = [
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"),
         ("OCF_RESKEY_CRM_meta_timeout", "5000"),
     ];
-    let r = w.agent_env("node2", "vip", "start", &p(&params), &env);
+    let r = v.run_env("node2", "start", &[], &env);
     r.expect(1)
         .reason_has(&["instance metadata", "127.0.0.1:9"]);
     assert!(r.elapsed < Duration::from_secs(5));
 }
 
 fn explicit_interface_and_eni() {
-    let w = World::with(Seed {
-        args: vec!["--owner", "node2"],
-        ..Seed::default()
-    });
+    let v = seeded(&["--owner", "node2"]);
+    let w = &v.w;
     let n1 = w.node("node1").clone();
-    let params = with(&w, &[("interface", &n1.device), ("eni_id", &n1.eni)]);
-    w.agent("node1", "vip", "start", &p(&params)).expect(0);
+    let params: &[(&str, &str)] = &[("interface", &n1.device), ("eni_id", &n1.eni)];
+    v.run("node1", "start", params).expect(0);
     assert!(w.managed().iter().all(|e| *e == n1.eni));
-    let params = with(&w, &[("interface", "nosuchdev0")]);
-    w.agent("node1", "vip", "start", &p(&params))
+    let params: &[(&str, &str)] = &[("interface", "nosuchdev0")];
+    v.run("node1", "start", params)
         .expect(2)
         .reason_has(&["nosuchdev0"]);
 }
 
 fn bad_parameters_name_value_and_fix() {
-    let w = World::new();
+    let v = setup();
+    let w = &v.w;
     for (k, v, rc, needle) in [
         ("ip", "10.1.0.300", 6, "10.1.0.300"),
         ("ip", "", 6, "'ip'"),
@@ -474,7 +426,8 @@ fn bad_parameters_name_value_and_fix() {
 }
 
 fn dispatch_and_protocol() {
-    let w = World::new();
+    let v = setup();
+    let w = &v.w;
     let link = agent_link("vip");
     let out = std::process::Command::new(BIN)
         .arg("--list")
@@ -486,9 +439,9 @@ fn dispatch_and_protocol() {
         .map(|k| format!("{}\n", k.name))
         .collect();
     assert_eq!(String::from_utf8_lossy(&out.stdout), known);
-    let r = w.agent("node1", "vip", "frobnicate", &[]);
+    let r = v.run("node1", "frobnicate", &[]);
     r.expect(3).reason_has(&["frobnicate", "usage"]);
-    let r = w.agent("node1", "vip", "usage", &[]);
+    let r = v.run("node1", "usage", &[]);
     r.expect(0);
     assert!(r.stdout.contains("start|stop|monitor"));
     // `ocf-aws vip <action>` is the same agent as the symlink.
@@ -520,13 +473,7 @@ fn dispatch_and_protocol() {
     assert_eq!((plain.rc, plain.reasons()), (traced.rc, traced.reasons()));
     assert!(!traced.stderr.contains("backtrace"), "{}", traced.stderr);
     // A custom exit reason prefix is honoured.
-    let r = w.agent_env(
-        "node1",
-        "vip",
-        "start",
-        &[],
-        &[("OCF_EXIT_REASON_PREFIX", "XYZ:")],
-    );
+    let r = v.run_env("node1", "start", &[], &[("OCF_EXIT_REASON_PREFIX", "XYZ:")]);
     assert_eq!(r.rc, 6);
     assert!(
         r.stderr

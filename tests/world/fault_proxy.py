@@ -195,18 +195,7 @@ def xml_escape(s):
             .replace('"', "&quot;"))
 
 
-IMDS_PAGE = """<?xml version="1.0" encoding="iso-8859-1"?>
-<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
-\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
- <head>
-  <title>{code} - {reason}</title>
- </head>
- <body>
-  <h1>{code} - {reason}</h1>
- </body>
-</html>
-"""
+IMDS_PAGE = world.IMDS_ERROR_PAGE
 
 EC2_DEFAULTS = {  # status -> (Code, Message) as EC2 words them
     500: ("InternalError", "An internal error has occurred. Retry your request, but "

@@ -49,19 +49,7 @@ TOKEN_HEADER = "X-aws-ec2-metadata-token"
 MODES = ("v2-optional", "v2-only", "v1-only")
 CRED_LIFETIME = 3600
 
-# Real IMDS answers errors with this XHTML page (Content-Type text/html).
-ERROR_PAGE = """<?xml version="1.0" encoding="iso-8859-1"?>
-<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
-\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
- <head>
-  <title>{code} - {reason}</title>
- </head>
- <body>
-  <h1>{code} - {reason}</h1>
- </body>
-</html>
-"""
+ERROR_PAGE = world.IMDS_ERROR_PAGE
 
 
 def iso(t):

@@ -564,6 +564,42 @@ def moto_eip_quirks(w):
                  "InvalidAssociationID.NotFound", 400)
     w.ec2.release_address(AllocationId=alloc)
 
+# ------------------------------------------------------------------ world.py
+
+
+@check
+def world_up_describes_its_world_and_takes_it_along(w):
+    out = os.path.join(w.tmp, "up.json")
+    p = subprocess.Popen([world.SYSPY, os.path.join(HERE, "world.py"), "up",
+                          "--venv", os.path.dirname(os.path.dirname(sys.executable)),
+                          "--endpoint", w.endpoint, "--seed-arg=--tables", "--seed-arg=2",
+                          "--imds-arg=--role", "--imds-arg=r1", "--proxy", "--dns",
+                          "--dir", os.path.join(w.tmp, "up"), "--json-out", out],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        d = json.loads(world.wait_file(out, "world.py up", 60, proc=p))
+        e = d["emulators"]
+        assert len(d["route_tables"]) == 2 and d["endpoint"] == w.endpoint, d
+        assert e["moto"] == w.endpoint and e["pid"] == p.pid, e
+        assert sorted(e["imds"]) == ["node1", "node2"], e
+        role = world.http("GET", e["imds"]["node2"] + "/latest/meta-data/iam/security-credentials/")
+        assert role == "r1", role
+        assert world.http("GET", e["proxy"] + "/_proxy/stats")["requests"] == 0
+        port = e["dns"].rsplit(":", 1)[1]
+        assert dns_responder.query(int(port), f"nothing.{w.domain}", "A")["rcode"] == "NXDOMAIN"
+    finally:
+        p.terminate()
+        p.wait(10)
+    for url in list(e["imds"].values()) + [e["proxy"]]:
+        try:
+            world.http("GET", url + "/", timeout=2)
+        except urllib.error.HTTPError:
+            pass  # an answer, if an error
+        except OSError:
+            continue
+        raise AssertionError(f"{url} still answers after world.py up ended")
+
+
 # ------------------------------------------------------------------ corrected moto gaps
 
 

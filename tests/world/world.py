@@ -137,6 +137,21 @@ def serve(life, servers, port, port_file):
         server.shutdown()
         server.server_close()
 
+# Real IMDS answers errors with this XHTML page (Content-Type text/html);
+# imds.py and fault_proxy.py (faults in front of imds.py) both send it.
+IMDS_ERROR_PAGE = """<?xml version="1.0" encoding="iso-8859-1"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
+ <head>
+  <title>{code} - {reason}</title>
+ </head>
+ <body>
+  <h1>{code} - {reason}</h1>
+ </body>
+</html>
+"""
+
 # ------------------------------------------------------ waiting and HTTP
 
 
