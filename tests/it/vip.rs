@@ -439,9 +439,9 @@ fn dispatch_and_protocol() {
         .map(|k| format!("{}\n", k.name))
         .collect();
     assert_eq!(String::from_utf8_lossy(&out.stdout), known);
-    let r = v.run("node1", "frobnicate", &[]);
+    let r = w.agent("node1", "vip", "frobnicate", &[]);
     r.expect(3).reason_has(&["frobnicate", "usage"]);
-    let r = v.run("node1", "usage", &[]);
+    let r = w.agent("node1", "vip", "usage", &[]);
     r.expect(0);
     assert!(r.stdout.contains("start|stop|monitor"));
     // `ocf-aws vip <action>` is the same agent as the symlink.
@@ -473,7 +473,13 @@ fn dispatch_and_protocol() {
     assert_eq!((plain.rc, plain.reasons()), (traced.rc, traced.reasons()));
     assert!(!traced.stderr.contains("backtrace"), "{}", traced.stderr);
     // A custom exit reason prefix is honoured.
-    let r = v.run_env("node1", "start", &[], &[("OCF_EXIT_REASON_PREFIX", "XYZ:")]);
+    let r = w.agent_env(
+        "node1",
+        "vip",
+        "start",
+        &[],
+        &[("OCF_EXIT_REASON_PREFIX", "XYZ:")],
+    );
     assert_eq!(r.rc, 6);
     assert!(
         r.stderr
