@@ -19,12 +19,18 @@ impl Test {
 }
 
 /// `tests![a, b]` in a test module: its `tests()`, one `Test` per function,
-/// named `<module>::<function>`.
+/// named `<module>::<function>` (the top-level module: a submodule's tests
+/// keep their module's name); `tests![a, b; sub]` adds `sub::tests()`.
 macro_rules! tests {
-    ($($f:ident),* $(,)?) => {
+    ($($f:ident),* $(,)? $(; $($sub:ident),+ $(,)?)?) => {
         pub fn tests() -> Vec<$crate::world::Test> {
-            let module = module_path!().rsplit("::").next().unwrap();
-            vec![$($crate::world::Test::new(format!("{module}::{}", stringify!($f)), $f)),*]
+            let module = module_path!().split("::").nth(1).unwrap();
+            #[allow(unused_mut)]
+            let mut all = vec![
+                $($crate::world::Test::new(format!("{module}::{}", stringify!($f)), $f)),*
+            ];
+            $($(all.extend($sub::tests());)+)?
+            all
         }
     };
 }

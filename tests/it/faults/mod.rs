@@ -4,6 +4,10 @@
 //! placed in front of moto; each test prints its fault × agent × action
 //! table (rc and wall time) so CI logs show the observed behaviour.
 
+mod imds;
+mod owners;
+mod secrets;
+
 use crate::agents::{all, known, Known};
 use crate::world::*;
 use std::time::Duration;
@@ -296,236 +300,6 @@ fn permission_denied_names_the_action() {
     check(rows, Duration::from_secs(20));
 }
 
-fn imds_faults() {
-    let mut rows = vec![];
-    for k in all() {
-        let (agent, r) = (k.name, started(k));
-        let t = [
-            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"),
-            ("OCF_RESKEY_CRM_meta_timeout", "5000"),
-        ];
-        let run = r.run_env("node2", "start", &[], &t);
-        record(&mut rows, "IMDS down", agent, "start on node2", &run, &[1]);
-        assert!(
-            run.reason().contains("instance metadata") || run.reason().contains("credentials"),
-            "{}",
-            run.reason()
-        );
-        let run = r.run_env("node1", "stop", &[], &t);
-        record(&mut rows, "IMDS down", agent, "stop", &run, &[0]);
-
-        // An IMDSv1-only instance: the token PUT is refused.
-        let v1 = Helper::proxy(&r.w.node("node2").imds);
-        v1.ctl("rule?action=PUT%20/latest/api/token&fault=status&code=403");
-        let url = v1.url();
-        let run = r.run_env(
-            "node2",
-            "start",
-            &[],
-            &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str())],
-        );
-        record(
-            &mut rows,
-            "IMDSv2 refused",
-            agent,
-            "start on node2",
-            &run,
-            &[1],
-        );
-        assert!(
-            run.reason().contains("imds_version=1"),
-            "{agent}: {}",
-            run.reason()
-        );
-
-        // IMDS slow: 1.5 s per answer; the action still ends before 5 s.
-        let slow = Helper::proxy(&r.w.node("node2").imds);
-        slow.ctl("rule?action=*&fault=latency&ms=1500");
-        let url = slow.url();
-        let t = [
-            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str()),
-            ("OCF_RESKEY_CRM_meta_timeout", "5000"),
-        ];
-        let run = r.run_env("node2", "start", &[], &t);
-        record(
-            &mut rows,
-            "IMDS slow 1.5s",
-            agent,
-            "start on node2",
-            &run,
-            &[0, 1],
-        );
-
-        // A token the service rejects once (expired): refreshed transparently.
-        let flaky = Helper::proxy(&r.w.node("node2").imds);
-        flaky.ctl(
-            "rule?action=GET%20/latest/meta-data/placement/region&fault=status&code=401&count=1",
-        );
-        let url = flaky.url();
-        r.w.imds_post("node2", "/_emulator/reset-stats");
-        let run = r.run_env(
-            "node2",
-            "start",
-            &[],
-            &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str())],
-        );
-        record(
-            &mut rows,
-            "IMDS 401 once",
-            agent,
-            "start on node2",
-            &run,
-            &[0],
-        );
-        let puts = r.w.imds_stats("node2")["token_puts"].as_u64().unwrap_or(0);
-        assert!(
-            puts >= 2,
-            "{agent}: a new token after the 401 ({puts} PUTs)"
-        );
-    }
-    check(rows, Duration::from_secs(20));
-}
-
-fn races_leave_exactly_one_owner() {
-    for k in all().into_iter().filter(|k| k.moves()) {
-        let agent = k.name;
-        for round in 0..3 {
-            let r = started(k);
-            r.run("node1", "stop", &[]).expect(0);
-            // A little latency widens the window in which both are writing.
-            r.proxy().ctl("rule?action=*&fault=latency&ms=30");
-            let (a, b) = std::thread::scope(|s| {
-                let a = s.spawn(|| r.run("node1", "start", &[]));
-                let b = s.spawn(|| r.run("node2", "start", &[]));
-                (a.join().unwrap(), b.join().unwrap())
-            });
-            let holder = r.holder();
-            assert!(
-                holder == "node1" || holder == "node2",
-                "{agent} round {round}: exactly one owner, got {holder:?} (rc {} / {}; {} / {})",
-                a.rc,
-                b.rc,
-                a.stderr,
-                b.stderr
-            );
-            let loser = if holder == "node1" { "node2" } else { "node1" };
-            let m = r.run(loser, "monitor", &[]);
-            assert_eq!(m.rc, 7, "{agent}: the loser's monitor: {}", m.stderr);
-            let w = r.run(&holder, "monitor", &[]);
-            assert_eq!(w.rc, 0, "{agent}: the winner's monitor: {}", w.stderr);
-            println!(
-                "race {agent} #{round}: node1 rc {}, node2 rc {} → {holder}",
-                a.rc, b.rc
-            );
-        }
-    }
-}
-
-fn killed_half_way_then_rerun_converges() {
-    let r = started(known("vip"));
-    // The first ReplaceRoute goes through, the others are slow: kill then.
-    r.proxy()
-        .ctl("rule?action=ReplaceRoute&fault=latency&ms=3000&after=1");
-    let mut child = r.command("node2", "start", &[]).spawn().unwrap();
-    let t = std::time::Instant::now();
-    loop {
-        let n = r.proxy().stats()["by_action"]["ReplaceRoute"]
-            .as_u64()
-            .unwrap_or(0);
-        if n >= 3 || t.elapsed() > Duration::from_secs(10) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    child.kill().unwrap();
-    let _ = child.wait();
-    assert!(
-        r.holder().starts_with("split"),
-        "killed half-way: {}",
-        r.holder()
-    );
-    r.proxy().ctl("reset");
-    r.run("node2", "start", &[]).expect(0);
-    assert_eq!(r.holder(), "node2");
-}
-
-fn secrets_never_leak() {
-    const KEY: &str = "AKIAOCFAWSLEAKTEST01";
-    const SECRET: &str = "s3cr3tOCFAWSleakTEST0123456789abcdefghij";
-    const TOKEN: &str = "SESSIONTOKENocfawsLEAKtest0123456789";
-    let env = [
-        ("AWS_ACCESS_KEY_ID", KEY),
-        ("AWS_SECRET_ACCESS_KEY", SECRET),
-        ("AWS_SESSION_TOKEN", TOKEN),
-        ("HA_debug", "1"),
-        ("HA_LOGFACILITY", "daemon"),
-        ("RUST_BACKTRACE", "full"),
-        ("OCF_RESKEY_CRM_meta_timeout", "4000"),
-    ];
-    let syslog = capture_syslog();
-    let mut seen = String::new();
-    for k in all() {
-        let r = started(k);
-        for rule in [
-            "",
-            "action=*&fault=deny",
-            "action=*&fault=status&code=500",
-            "action=*&fault=reset",
-            "action=*&fault=hang",
-        ] {
-            r.proxy().ctl("reset");
-            if !rule.is_empty() {
-                r.proxy().ctl(&format!("rule?{rule}"));
-            }
-            for (node, action) in [("node2", "start"), ("node1", "monitor"), ("node1", "stop")] {
-                let run = r.run_env(node, action, &[], &env);
-                seen.push_str(&run.stdout);
-                seen.push_str(&run.stderr);
-            }
-        }
-    }
-    let mut buf = [0u8; 65536];
-    let mut syslog_lines = 0;
-    while let Ok(n) = syslog.recv(&mut buf) {
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        seen.push('\n');
-        syslog_lines += 1;
-    }
-    assert!(syslog_lines > 0, "the agents logged to syslog");
-    assert!(seen.contains("DEBUG"), "debug logging was on");
-    for s in [
-        KEY,
-        SECRET,
-        TOKEN,
-        "Signature=",
-        "X-Amz-Security-Token",
-        "x-amz-security-token",
-    ] {
-        assert!(!seen.contains(s), "{s} appeared in agent output");
-    }
-    assert!(!seen.contains("stack backtrace"), "no stack traces");
-}
-
-/// Receive what the agents send to syslog: a datagram socket standing in for
-/// /dev/log (bind-mounted over it, or at /var/run/syslog on a tmpfs /run when
-/// there is no /dev/log), in this test process's private mount namespace.
-fn capture_syslog() -> std::os::unix::net::UnixDatagram {
-    let dir = tmpdir("syslog");
-    let path = dir.join("log");
-    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
-    sock.set_nonblocking(true).unwrap();
-    let src = path.to_str().unwrap();
-    if std::path::Path::new("/dev/log").exists() {
-        mount(src, "/dev/log", None, libc::MS_BIND);
-    } else {
-        mount("tmpfs", "/run", Some("tmpfs"), 0);
-        std::fs::write("/run/syslog", b"").unwrap();
-        mount(src, "/run/syslog", None, libc::MS_BIND);
-    }
-    sock
-}
-
 tests![
     hang_5s,
     hang_20s_vip_start,
@@ -536,8 +310,8 @@ tests![
     throttled_then_recovers,
     latency_is_fine,
     permission_denied_names_the_action,
-    imds_faults,
-    races_leave_exactly_one_owner,
-    killed_half_way_then_rerun_converges,
-    secrets_never_leak,
+    ;
+    imds,
+    owners,
+    secrets,
 ];
