@@ -42,6 +42,7 @@ import boto3
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORLD_DIR = os.path.join(REPO, "tests", "world")
 sys.path.insert(0, WORLD_DIR)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import world  # noqa: E402  (tests/world/world.py: starts, seeds and stops the emulators)
 HB = "/usr/lib/ocf/resource.d/heartbeat"
 IMDS_ADDR = "169.254.169.254"

@@ -45,6 +45,7 @@ from botocore.config import Config  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "world"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import world  # noqa: E402  (tests/world/world.py: seeding)
 
 

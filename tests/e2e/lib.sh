@@ -119,6 +119,9 @@ aws_wait_owner() { # NODE TIMEOUT: prints the epoch when first seen
     "$PY" "$E2E_DIR/aws.py" wait --world "$WORLD" --endpoint "$E2E_MOTO" --owner "$1" --timeout "$2"
 }
 
+# The agents, as the installed binary lists them (never a hand-kept list).
+agents() { /usr/sbin/ocf-aws --list; }
+
 # ------------------------------------------------------------------- nodes
 
 node_dir() { echo "$E2E_WORK/nodes/$1"; }

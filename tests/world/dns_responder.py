@@ -51,7 +51,8 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-import world  # the emulators' shared plumbing (tests/world/world.py)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
 
 API = "/2013-04-01"
 AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/route53/aws4_request, "

@@ -72,7 +72,8 @@ import time
 import urllib.parse
 import uuid
 
-import world  # the emulators' shared plumbing (tests/world/world.py)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
 
 CONTROL = "/_proxy/"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",

@@ -41,7 +41,8 @@ import threading
 import time
 import urllib.parse
 
-import world  # the emulators' shared plumbing (tests/world/world.py)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
 
 TOKEN_PATH = "/latest/api/token"
 TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"

@@ -18,7 +18,8 @@ import sys
 import time
 import urllib.request
 
-import world  # the emulators' shared plumbing (tests/world/world.py)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
 
 # Set before moto is imported. Loading moto's default AMI catalogue costs ~0.3 s
 # per region backend, and nothing here needs DescribeImages: run_instances

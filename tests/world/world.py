@@ -44,8 +44,6 @@ import threading
 import time
 import urllib.request
 
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SYSPY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
