@@ -45,7 +45,6 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 SYSPY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 PR_SET_PDEATHSIG = 1
 # Captured at import, first thing a server does: a parent that dies while
