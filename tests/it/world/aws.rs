@@ -1,7 +1,7 @@
 //! The tests' own view of the emulated AWS: reading back what the agents
 //! did, and setting up what they need, through the AWS SDK against moto.
 
-use super::world::World;
+use super::seeded::World;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -17,8 +17,7 @@ mod harness;
 mod ns;
 mod rsc;
 mod run;
-#[allow(clippy::module_inception)]
-mod world;
+mod seeded;
 
 pub use emulators::{repo, tmpdir, Helper};
 pub(crate) use harness::tests;
@@ -26,4 +25,4 @@ pub use harness::{run_tests, Test};
 pub use ns::{isolate, mount, umount};
 pub use rsc::Rsc;
 pub use run::{agent_link, ocf_command, xml_valid, Run, BIN};
-pub use world::{Seed, World};
+pub use seeded::{Seed, World};

@@ -3,7 +3,7 @@
 
 use super::emulators::{repo, Helper};
 use super::run::Run;
-use super::world::World;
+use super::seeded::World;
 use crate::agents::{known, Kind};
 use std::path::PathBuf;
 use std::process::Command;
