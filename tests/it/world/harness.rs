@@ -25,12 +25,10 @@ macro_rules! tests {
     ($($f:ident),* $(,)? $(; $($sub:ident),+ $(,)?)?) => {
         pub fn tests() -> Vec<$crate::world::Test> {
             let module = module_path!().split("::").nth(1).unwrap();
-            #[allow(unused_mut)]
-            let mut all = vec![
+            let own = vec![
                 $($crate::world::Test::new(format!("{module}::{}", stringify!($f)), $f)),*
             ];
-            $($(all.extend($sub::tests());)+)?
-            all
+            own.into_iter()$($(.chain($sub::tests()))+)?.collect()
         }
     };
 }
