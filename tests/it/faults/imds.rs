@@ -5,12 +5,21 @@ use crate::agents::all;
 use crate::world::*;
 use std::time::Duration;
 
+const IMDS: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+
+/// A fault proxy in front of node2's imds.py, with `rule`.
+fn imds_with(r: &Rsc, rule: &str) -> Helper {
+    let proxy = Helper::proxy(&r.w.node("node2").imds);
+    proxy.ctl(&format!("rule?{rule}"));
+    proxy
+}
+
 fn imds_faults() {
     let mut rows = vec![];
     for k in all() {
         let (agent, r) = (k.name, started(k));
         let t = [
-            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"),
+            (IMDS, "http://127.0.0.1:9"),
             ("OCF_RESKEY_CRM_meta_timeout", "5000"),
         ];
         let run = r.run_env("node2", "start", &[], &t);
@@ -24,15 +33,8 @@ fn imds_faults() {
         record(&mut rows, "IMDS down", agent, "stop", &run, &[0]);
 
         // An IMDSv1-only instance: the token PUT is refused.
-        let v1 = Helper::proxy(&r.w.node("node2").imds);
-        v1.ctl("rule?action=PUT%20/latest/api/token&fault=status&code=403");
-        let url = v1.url();
-        let run = r.run_env(
-            "node2",
-            "start",
-            &[],
-            &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str())],
-        );
+        let v1 = imds_with(&r, "action=PUT%20/latest/api/token&fault=status&code=403");
+        let run = r.run_env("node2", "start", &[], &[(IMDS, &v1.url())]);
         record(
             &mut rows,
             "IMDSv2 refused",
@@ -48,11 +50,10 @@ fn imds_faults() {
         );
 
         // IMDS slow: 1.5 s per answer; the action still ends before 5 s.
-        let slow = Helper::proxy(&r.w.node("node2").imds);
-        slow.ctl("rule?action=*&fault=latency&ms=1500");
+        let slow = imds_with(&r, "action=*&fault=latency&ms=1500");
         let url = slow.url();
         let t = [
-            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str()),
+            (IMDS, url.as_str()),
             ("OCF_RESKEY_CRM_meta_timeout", "5000"),
         ];
         let run = r.run_env("node2", "start", &[], &t);
@@ -66,18 +67,12 @@ fn imds_faults() {
         );
 
         // A token the service rejects once (expired): refreshed transparently.
-        let flaky = Helper::proxy(&r.w.node("node2").imds);
-        flaky.ctl(
-            "rule?action=GET%20/latest/meta-data/placement/region&fault=status&code=401&count=1",
+        let flaky = imds_with(
+            &r,
+            "action=GET%20/latest/meta-data/placement/region&fault=status&code=401&count=1",
         );
-        let url = flaky.url();
         r.w.imds_post("node2", "/_emulator/reset-stats");
-        let run = r.run_env(
-            "node2",
-            "start",
-            &[],
-            &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str())],
-        );
+        let run = r.run_env("node2", "start", &[], &[(IMDS, &flaky.url())]);
         record(
             &mut rows,
             "IMDS 401 once",
