@@ -36,12 +36,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import boto3
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORLD_DIR = os.path.join(REPO, "tests", "world")
+sys.path.insert(0, WORLD_DIR)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (tests/world/world.py: starts, seeds and stops the emulators)
 HB = "/usr/lib/ocf/resource.d/heartbeat"
 IMDS_ADDR = "169.254.169.254"
 REGION = "us-east-1"
@@ -55,32 +57,7 @@ def sh(*argv, check=True):
                           stderr=subprocess.PIPE, text=True)
 
 
-def wait_file(path, what, limit=60.0):
-    t = time.monotonic()
-    while time.monotonic() - t < limit:
-        try:
-            with open(path) as f:
-                s = f.read().strip()
-            if s:
-                return s
-        except FileNotFoundError:
-            pass
-        time.sleep(0.02)
-    sys.exit(f"bench: {what} did not start within {limit}s")
-
-
-# The emulators are local: never through an http_proxy from the environment.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def http(method, url):
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-    with OPENER.open(req, timeout=10) as r:
-        body = r.read()
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body.decode(errors="replace")
+http = world.http  # the emulators' control endpoints
 
 
 # API latency added for the scaling rows that show requests in flight together.
@@ -92,15 +69,8 @@ class Lab:
     def __init__(self, args):
         self.args = args
         self.tmp = tempfile.mkdtemp(prefix="ocf-aws-bench-")
-        self.procs = []
-        self.imds = None
+        self.em = world.Emulators(os.path.join(self.tmp, "emulators"), venv=args.venv)
         self.imds_key = None
-        self.py = os.path.join(args.venv, "bin", "python")
-
-    def spawn(self, argv, **kw):
-        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-        self.procs.append(p)
-        return p
 
     def up(self):
         # /sys/class/net must show this namespace's devices (the agents read MACs there).
@@ -108,13 +78,8 @@ class Lab:
         sh("ip", "link", "set", "lo", "up")
         sh("ip", "addr", "add", f"{IMDS_ADDR}/32", "dev", "lo")
         sh("ip", "link", "add", DEVS["node1"], "type", "veth", "peer", "name", DEVS["node2"])
-        pf = os.path.join(self.tmp, "moto.port")
-        self.spawn([self.py, os.path.join(WORLD_DIR, "moto_server.py"), "--port-file", pf])
-        self.moto = f"http://127.0.0.1:{wait_file(pf, 'moto')}"
-        pf = os.path.join(self.tmp, "proxy.port")
-        self.spawn(["python3", os.path.join(WORLD_DIR, "fault_proxy.py"),
-                    "--upstream", self.moto, "--port-file", pf])
-        self.proxy = f"http://127.0.0.1:{wait_file(pf, 'fault_proxy')}"
+        self.moto = self.em.moto()
+        self.proxy = self.em.proxy(self.moto)
         self.ec2 = boto3.client("ec2", endpoint_url=self.moto, region_name=REGION,
                                 aws_access_key_id="bench", aws_secret_access_key="bench")
         self.r53 = boto3.client("route53", endpoint_url=self.moto, region_name=REGION,
@@ -135,22 +100,15 @@ class Lab:
             os.makedirs(os.path.join(self.tmp, f"rsctmp-{n}"))
 
     def dns(self, zone):
-        pf = os.path.join(self.tmp, "dns.port")
-        self.spawn(["python3", os.path.join(WORLD_DIR, "dns_responder.py"), "--endpoint", self.moto,
-                    "--port-file", pf, "--port", "53", "--zone-id", zone])
-        wait_file(pf, "dns_responder")
+        self.em.dns(self.moto, zone_id=zone, port=53)
         conf = os.path.join(self.tmp, "resolv.conf")
         with open(conf, "w") as f:
             f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
         sh("mount", "--bind", conf, "/etc/resolv.conf")
 
     def seed(self, tables):
-        out = sh(self.py, os.path.join(WORLD_DIR, "seed.py"), "--endpoint", self.moto,
-                 "--tables", str(tables)).stdout
-        w = json.loads(out)
-        w["file"] = os.path.join(self.tmp, f"world-{w['vpc_id']}.json")
-        with open(w["file"], "w") as f:
-            f.write(out)
+        w, path = self.em.seed(self.moto, ["--tables", str(tables)])
+        w["file"] = path
         return w
 
     def be(self, world, node):
@@ -163,27 +121,14 @@ class Lab:
                 sh("ip", "link", "set", dev, "down")
                 sh("ip", "link", "set", dev, "address", world["nodes"][n]["mac"])
                 sh("ip", "link", "set", dev, "up")
-        if self.imds:
-            self.imds.terminate()
-            self.imds.wait()
-            self.procs.remove(self.imds)
-        pf = os.path.join(self.tmp, "imds.port")
-        if os.path.exists(pf):
-            os.unlink(pf)
-        self.imds = self.spawn(["/usr/bin/python3", os.path.join(WORLD_DIR, "imds.py"),
-                                "--world", world["file"], "--node", node, "--host", IMDS_ADDR,
-                                "--port", "80", "--port-file", pf, "--role", "ha-cluster-node"])
-        wait_file(pf, "imds.py")
+        self.em.stop("imds-node1")
+        self.em.stop("imds-node2")
+        self.em.imds(world["file"], [node], host=IMDS_ADDR, port=80,
+                     args=["--role", "ha-cluster-node"])
         self.imds_key = key
 
     def down(self):
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        self.em.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- state of the emulated world, read and set directly on moto -------
@@ -472,9 +417,10 @@ def cases(lab, args):
                  eip_at("node1"), world=w),
             Case("eip start failover", impl, agent, "start", "node2", P("node2"), eip_state("node1"),
                  eip_at("node2"), world=w, known="" if impl == "ours" else (
-                     "awseip associates without --allow-reassociation, so an EIP still associated "
-                     "with the failed node is refused (Resource.AlreadyAssociated, as on AWS); it "
-                     "moves only after a clean stop on the old node")),
+                     "awseip associates without --allow-reassociation, so where reassociation is "
+                     "not automatic (moto itself; EC2 reassociates, as the test world does) an EIP "
+                     "still associated with the failed node is refused (Resource.AlreadyAssociated) "
+                     "and moves only after a clean stop on the old node")),
             Case("eip stop", impl, agent, "stop", "node2", P("node2"), eip_state("node2"),
                  eip_at(None), world=w),
             Case("eip monitor", impl, agent, "monitor", "node2", P("node2"), eip_state("node2"),

@@ -69,43 +69,27 @@ if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
 heading() { printf '\n%s=== %s ===%s\n' "$bold" "$*" "$plain"; }
 indent() { sed 's/^/    /'; }
 
-wait_port_file() { # file pid what
-    local i
-    for ((i = 0; i < 600; i++)); do
-        [[ -s $1 ]] && { cat "$1"; return 0; }
-        kill -0 "$2" 2>/dev/null || { echo "$3 exited before it was ready" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "$3 did not start within 60 s" >&2
-    return 1
-}
-
-# ---- the emulated AWS: moto, one seeded VPC, one IMDS per node
-"$py" tests/world/moto_server.py --port-file "$work/moto.port" &
-pids+=($!)
-EP=http://127.0.0.1:$(wait_port_file "$work/moto.port" $! moto)
-
+# ---- the emulated AWS: moto, one seeded VPC, one IMDS per node, all
+# started (and stopped) by the test world's own module, tests/world/world.py.
 # The route exists once per table (the admin creates it at set-up time, as
 # the vip agent requires) and happens to point at node2's ENI: a realistic
 # leftover, and it makes node1's start visibly switch every table.
-"$py" tests/world/seed.py --endpoint "$EP" --tables "$TABLES" --vip "$VIP" \
-    --owner node2 >"$work/world.json"
-jget() {
-    "$py" -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    d = d[k]
-print(" ".join(d) if isinstance(d, list) else d)' "$work/world.json" "$1"
-}
+# --role: credentials come from the "instance role", as in production.
+world() { /usr/bin/python3 tests/world/world.py "$@"; }
+/usr/bin/python3 tests/world/world.py up --venv "$venv" --dir "$work/emulators" --json-out "$work/world.json" \
+    --seed-arg=--tables --seed-arg="$TABLES" --seed-arg=--vip --seed-arg="$VIP" \
+    --seed-arg=--owner --seed-arg=node2 --imds-arg=--role --imds-arg=ha-cluster-node \
+    2>"$work/world.log" &
+pids+=($!)
+world wait "$work/world.json" --timeout 90 --pid $! --what "the emulated AWS" >/dev/null ||
+    { cat "$work/world.log" >&2; exit 1; }
+jget() { world get "$work/world.json" "$1" --join " "; }
+EP=$(jget emulators.moto)
 VPC=$(jget vpc_id)
 
 declare -A IMDS ENI MAC
 for n in node1 node2; do
-    # --role: credentials come from the "instance role", as in production.
-    "$py" tests/world/imds.py --world "$work/world.json" --node "$n" \
-        --role ha-cluster-node --port-file "$work/imds-$n.port" &
-    pids+=($!)
-    IMDS[$n]=http://127.0.0.1:$(wait_port_file "$work/imds-$n.port" $! "imds.py $n")
+    IMDS[$n]=$(jget "emulators.imds.$n")
     ENI[$n]=$(jget "nodes.$n.eni_id")
     MAC[$n]=$(jget "nodes.$n.mac")
     mkdir -p "$work/run-$n"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # THE test command: what CI runs (.ci/run) and what a developer runs before
 # pushing. On a fresh Debian 12 machine it installs what it needs, then runs
-# fmt, clippy and every test target.
+# fmt, clippy, the test world's self-check, the unit tests and the one
+# integration-test binary (tests/it), the end-to-end clusters, the packages
+# and the benchmark's quick mode.
 #
 #   bash tests/run.sh                      # as root, from any directory
 #   OCF_AWS_SKIP_LINT=1 bash tests/run.sh  # skip fmt/clippy (local quick runs)
@@ -21,6 +23,12 @@ stage() {
 }
 release_pid=""
 release_log=""
+summary=""
+# add_counts LOG NAME: adds LOG's closing "NAME: N passed, M failed" line
+# to $summary (the one closing line of this script).
+add_counts() {
+    summary=$(awk -v s="$summary" -v re="^$2: [0-9]+ passed, [0-9]+ failed\$" '$0 ~ re { split(s, a, " "); printf "%d passed, %d failed", a[1] + $2, a[3] + $4; found = 1 } END { if (!found) print s }' "$1")
+}
 finish() {
     local rc=$?
     [[ -z $layout ]] || rm -rf "$layout"
@@ -67,7 +75,8 @@ fi
 # The emulators the tests stand on check themselves first: a broken test
 # world would otherwise show up as confusing agent failures.
 stage "test world self-check (tests/world/selfcheck.py)"
-"$venv/bin/python" tests/world/selfcheck.py
+selfcheck_log=$(mktemp)
+"$venv/bin/python" tests/world/selfcheck.py 2>&1 | tee "$selfcheck_log"
 
 stage "cargo test: build"
 cargo test --no-run
@@ -82,12 +91,15 @@ nice -n 19 bash -c '. tests/deps.sh && deps_packaging && cargo build --release -
     >"$release_log" 2>&1 &
 release_pid=$!
 
+# The unit tests (the lib's binary) and the integration tests: one binary,
+# tests/it, with one moto for all its tests (tests/it/main.rs).
 stage "cargo test"
 test_log=$(mktemp)
 cargo test 2>&1 | tee "$test_log"
-# One closing line over all test binaries, for humans and CI alike.
+# One closing line over the self-check and all test binaries, for humans and CI alike.
 summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } } END { printf "%d passed, %d failed", p, f }' "$test_log")
-rm -f "$test_log"
+add_counts "$selfcheck_log" selfcheck
+rm -f "$test_log" "$selfcheck_log"
 
 # The tests run the agents through their own symlinks; this checks that the
 # layout packaging ships (ocf/install.sh) works too, in under a second.
@@ -109,7 +121,7 @@ leftover=$(find "$layout"/usr -type f -o -type l)
 stage "end-to-end: Pacemaker clusters (tests/e2e/run.sh)"
 e2e_log=$(mktemp)
 E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh 2>&1 | tee "$e2e_log"
-summary=$(awk -v s="$summary" '/^e2e: [0-9]+ passed, [0-9]+ failed$/ { split(s, a, " "); printf "%d passed, %d failed", a[1] + $2, a[3] + $4; found = 1 } END { if (!found) print s }' "$e2e_log")
+add_counts "$e2e_log" e2e
 rm -f "$e2e_log"
 
 # The .deb and .rpm (packaging/build.sh: a release build, then both
@@ -124,7 +136,7 @@ tail -n 1 "$release_log"
 stage "packages: .deb and .rpm (tests/packaging.sh)"
 pkg_log=$(mktemp)
 bash tests/packaging.sh 2>&1 | tee "$pkg_log"
-summary=$(awk -v s="$summary" '/^packaging: [0-9]+ passed, [0-9]+ failed$/ { split(s, a, " "); printf "%d passed, %d failed", a[1] + $2, a[3] + $4; found = 1 } END { if (!found) print s }' "$pkg_log")
+add_counts "$pkg_log" packaging
 rm -f "$pkg_log"
 
 # The side-by-side benchmark in quick mode, so the harness cannot rot: it

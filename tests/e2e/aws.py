@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -45,7 +44,9 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEED = os.path.join(HERE, "..", "world", "seed.py")
+sys.path.insert(0, os.path.join(HERE, "..", "world"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (tests/world/world.py: seeding)
 
 
 def clients(endpoint, region="us-east-1"):
@@ -56,11 +57,9 @@ def clients(endpoint, region="us-east-1"):
 
 
 def cmd_world(a):
-    seed = [sys.executable, SEED, "--endpoint", a.endpoint, "--vip", a.vip,
-            "--tables", str(a.tables), "--owner", a.owner,
-            "--extra-tables-without-route", str(a.extra_tables_without_route)]
-    w = json.loads(subprocess.run(seed, check=True, capture_output=True, text=True,
-                                  timeout=60).stdout)
+    w, _ = world.seed(sys.executable, a.endpoint, [
+        "--vip", a.vip, "--tables", str(a.tables), "--owner", a.owner,
+        "--extra-tables-without-route", str(a.extra_tables_without_route)])
     ec2, r53 = clients(a.endpoint, w["region"])
     eip = ec2.allocate_address(Domain="vpc")
     w["eip"] = {"allocation_id": eip["AllocationId"], "public_ip": eip["PublicIp"]}

@@ -24,6 +24,9 @@ E2E_API=http://$E2E_API_IP
 E2E_MOTO=http://127.0.0.1:5000
 E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SYSPY=/usr/bin/python3
+# The one module that starts the emulators, waits for them and reads the
+# world (tests/world/world.py).
+WORLD_PY=$E2E_ROOT/tests/world/world.py
 
 declare -A NODE_PID=()
 
@@ -80,32 +83,22 @@ aws_up() {
     ip addr add "$E2E_RESOLVER_IP/16" dev br0
     ip addr add "$E2E_API_IP/16" dev br0
 
-    "$PY" "$E2E_ROOT/tests/world/moto_server.py" --host 127.0.0.1 --port 5000 \
-        --port-file "$E2E_WORK/moto.port" >"$E2E_WORK/moto.log" 2>&1 &
-    wait_file "$E2E_WORK/moto.port" 60 "moto to answer" || return 1
-    "$SYSPY" "$E2E_ROOT/tests/world/fault_proxy.py" --upstream "$E2E_MOTO" \
-        --host "$E2E_API_IP" --port 80 --port-file "$E2E_WORK/proxy.port" \
-        >"$E2E_WORK/proxy.log" 2>&1 &
-    wait_file "$E2E_WORK/proxy.port" 10 "fault_proxy to listen" || return 1
-    "$SYSPY" "$E2E_ROOT/tests/world/dns_responder.py" --endpoint "$E2E_MOTO" \
-        --host "$E2E_RESOLVER_IP" --port 53 --port-file "$E2E_WORK/dns.port" \
-        >"$E2E_WORK/dns.log" 2>&1 &
-    wait_file "$E2E_WORK/dns.port" 10 "dns_responder to listen" || return 1
+    # moto, the fault proxy in front of it and the DNS responder; their
+    # port files and logs (moto.log, proxy.log, dns.log) in $E2E_WORK.
+    "$SYSPY" "$WORLD_PY" up --venv "$E2E_VENV" --moto-host 127.0.0.1 --moto-port 5000 \
+        --no-world --proxy --proxy-host "$E2E_API_IP" --proxy-port 80 \
+        --dns --dns-host "$E2E_RESOLVER_IP" --dns-port 53 \
+        --dir "$E2E_WORK" --json-out "$E2E_WORK/aws.json" >"$E2E_WORK/world.log" 2>&1 &
+    "$SYSPY" "$WORLD_PY" wait "$E2E_WORK/aws.json" --timeout 90 --pid $! \
+        --what "the emulated AWS (see $E2E_WORK/world.log)" >/dev/null
 }
 
 proxy() { # METHOD PATH?QUERY: the fault proxy's control API
     curl_py "$1" "$E2E_API/_proxy/$2"
 }
 
-# A tiny HTTP client (curl is not a dependency).
-curl_py() {
-    "$SYSPY" - "$1" "$2" <<'EOF'
-import sys, urllib.request
-req = urllib.request.Request(sys.argv[2], method=sys.argv[1], data=b"" if sys.argv[1] == "POST" else None)
-with urllib.request.urlopen(req, timeout=5) as r:
-    print(r.read().decode())
-EOF
-}
+# curl is not a dependency.
+curl_py() { "$SYSPY" "$WORLD_PY" http "$1" "$2"; }
 
 # new_world NAME [aws.py world options]: a fresh VPC + EIP + hosted zone;
 # sets WORLD (the JSON file).
@@ -119,18 +112,15 @@ new_world() {
     }
 }
 
-wj() { # world json field, dotted path
-    "$SYSPY" -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    d = d[k]
-print(",".join(d) if isinstance(d, list) else d)' "$WORLD" "$1"
-}
+wj() { "$SYSPY" "$WORLD_PY" get "$WORLD" "$1"; } # world json field, dotted path
 
 aws_state() { "$PY" "$E2E_DIR/aws.py" state --world "$WORLD" --endpoint "$E2E_MOTO"; }
 aws_wait_owner() { # NODE TIMEOUT: prints the epoch when first seen
     "$PY" "$E2E_DIR/aws.py" wait --world "$WORLD" --endpoint "$E2E_MOTO" --owner "$1" --timeout "$2"
 }
+
+# The agents, as the installed binary lists them (never a hand-kept list).
+agents() { /usr/sbin/ocf-aws --list; }
 
 # ------------------------------------------------------------------- nodes
 
@@ -188,12 +178,15 @@ EOF
     # The node's instance metadata, at the address the agents use by default.
     # Run from the work directory: the node's /tmp is private, and the
     # checkout (CI's fresh clone) may well live under /tmp.
-    cp "$E2E_ROOT/tests/world/imds.py" "$E2E_WORK/imds.py"
-    nx_raw "$name" "$SYSPY" "$E2E_WORK/imds.py" --world "$WORLD" --node "$ident" \
-        --host 169.254.169.254 --port 80 --role ha-cluster-node \
-        --port-file "$dir/imds.port" >"$dir/imds.log" 2>&1 &
+    mkdir -p "$E2E_WORK/world"
+    cp "$E2E_ROOT/tests/world/world.py" "$E2E_ROOT/tests/world/imds.py" "$E2E_WORK/world/"
+    nx_raw "$name" "$SYSPY" "$E2E_WORK/world/world.py" up --world "$WORLD" --nodes "$ident" \
+        --endpoint "$E2E_MOTO" --imds-host 169.254.169.254 --imds-port 80 \
+        --imds-arg=--role --imds-arg=ha-cluster-node \
+        --dir "$dir/imds" --json-out "$dir/imds.json" >"$dir/imds.log" 2>&1 &
     disown "$!"
-    wait_file "$dir/imds.port" 10 "imds.py on $name" || return 1
+    "$SYSPY" "$WORLD_PY" wait "$dir/imds.json" --timeout 10 --pid $! \
+        --what "imds.py on $name (see $dir/imds.log, $dir/imds/)" >/dev/null || return 1
 }
 
 # nx_raw NODE CMD...: CMD inside NODE's namespaces, environment untouched.

@@ -39,12 +39,10 @@ import sys
 sys.modules.setdefault("ssl", None)  # see imds.py: no TLS here
 
 import argparse
-import ctypes
 import http.client
 import ipaddress
 import os
 import re
-import signal
 import socket
 import socketserver
 import struct
@@ -53,7 +51,9 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-PR_SET_PDEATHSIG = 1
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
+
 API = "/2013-04-01"
 AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/route53/aws4_request, "
         "SignedHeaders=host, Signature=0")
@@ -558,35 +558,15 @@ def client_main(argv):
 # ------------------------------------------------------------- server
 
 
-def die_with_parent(parent_pid):
-    """SIGTERM us when the spawning thread dies; see moto_server.py for the
-    thread-vs-process caveat and --no-pdeathsig."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:
-        sys.exit(0)
-
-
 def main():
-    parent_pid = os.getppid()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--endpoint", required=True, help="moto URL, http://127.0.0.1:PORT")
-    ap.add_argument("--port-file", required=True)
     ap.add_argument("--zone-id", help="answer for this hosted zone only (default: all)")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0, help="0 = any free port")
     ap.add_argument("--cache-ms", type=int, default=0,
                     help="reuse moto's answers this long (default 0: read per query)")
-    ap.add_argument("--verbose", action="store_true", help="log every query")
-    ap.add_argument("--no-pdeathsig", action="store_true",
-                    help="only watch the parent process, not the spawning thread")
-    ap.add_argument("--detached", action="store_true", help="outlive the parent")
+    world.server_options(ap, port_file_required=True)
     args = ap.parse_args()
-
-    if not (args.no_pdeathsig or args.detached):
-        die_with_parent(parent_pid)
+    life = world.Lifetime(args)
     try:
         r53 = Route53(args.endpoint, args.zone_id, args.cache_ms)
     except ValueError as e:
@@ -614,7 +594,7 @@ def main():
                     return
                 self.wfile.write(struct.pack("!H", len(msg)) + msg)
 
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    family = world.family(args.host)
 
     class UDPServer(socketserver.ThreadingUDPServer):
         address_family = family
@@ -638,26 +618,10 @@ def main():
             udp.server_close()
             if args.port or attempt == 19:
                 raise
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(f"{port}\n")
-    os.replace(tmp, args.port_file)
     if args.verbose:
         print(f"dns_responder: udp+tcp {args.host}:{port} <- {args.endpoint} "
               f"zone {args.zone_id or 'all'}", file=sys.stderr)
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    for server in (udp, tcp):
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                         daemon=True).start()
-    while not stop.wait(0.5):
-        if not args.detached and os.getppid() != parent_pid:
-            break
-    for server in (udp, tcp):
-        server.shutdown()
-        server.server_close()
+    world.serve(life, [udp, tcp], port, args.port_file)
 
 
 if __name__ == "__main__":

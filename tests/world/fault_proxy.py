@@ -59,15 +59,12 @@ sys.modules.setdefault("ssl", None)
 
 import argparse
 import collections
-import ctypes
 import http.client
 import http.server
 import io
 import json
-import os
 import re
 import select
-import signal
 import socket
 import struct
 import threading
@@ -75,7 +72,9 @@ import time
 import urllib.parse
 import uuid
 
-PR_SET_PDEATHSIG = 1
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
+
 CONTROL = "/_proxy/"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
               "proxy-authorization", "te", "trailer", "trailers",
@@ -197,18 +196,7 @@ def xml_escape(s):
             .replace('"', "&quot;"))
 
 
-IMDS_PAGE = """<?xml version="1.0" encoding="iso-8859-1"?>
-<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
-\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
- <head>
-  <title>{code} - {reason}</title>
- </head>
- <body>
-  <h1>{code} - {reason}</h1>
- </body>
-</html>
-"""
+IMDS_PAGE = world.IMDS_ERROR_PAGE
 
 EC2_DEFAULTS = {  # status -> (Code, Message) as EC2 words them
     500: ("InternalError", "An internal error has occurred. Retry your request, but "
@@ -735,47 +723,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------- main
 
 
-def die_with_parent(parent_pid):
-    """SIGTERM us when the spawning thread dies; see moto_server.py for the
-    thread-vs-process caveat and --no-pdeathsig."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:
-        sys.exit(0)
-
-
 def main():
-    parent_pid = os.getppid()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT (moto or imds.py)")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0, help="0 = any free port")
-    ap.add_argument("--port-file")
     ap.add_argument("--upstream-timeout", type=float, default=60.0)
-    ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--no-pdeathsig", action="store_true",
-                    help="only watch the parent process, not the spawning thread")
-    ap.add_argument("--detached", action="store_true", help="outlive the parent")
+    world.server_options(ap)
     args = ap.parse_args()
-
-    if not (args.no_pdeathsig or args.detached):
-        die_with_parent(parent_pid)
+    life = world.Lifetime(args)
 
     up = urllib.parse.urlsplit(args.upstream)
     if up.scheme != "http" or not up.hostname or not up.port:
         ap.error("--upstream must look like http://127.0.0.1:PORT")
 
-    stopping = threading.Event()
     Handler.state = State()
     Handler.upstream = (up.hostname, up.port)
     Handler.upstream_timeout = args.upstream_timeout
     Handler.verbose = args.verbose
-    Handler.stopping = stopping
+    Handler.stopping = life.stop  # hung requests end with the proxy
 
     class Server(http.server.ThreadingHTTPServer):
-        address_family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        address_family = world.family(args.host)
         daemon_threads = True  # hung and idle keep-alive connections never block exit
         request_queue_size = 128
 
@@ -786,23 +753,9 @@ def main():
 
     server = Server((args.host, args.port), Handler)
     port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
     if args.verbose:
         print(f"fault_proxy: {args.host}:{port} -> {args.upstream}", file=sys.stderr)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                     daemon=True).start()
-    while not stopping.wait(0.5):
-        if not args.detached and os.getppid() != parent_pid:
-            stopping.set()
-    server.shutdown()
-    server.server_close()
+    world.serve(life, [server], port, args.port_file)
 
 
 if __name__ == "__main__":

@@ -32,39 +32,25 @@ import sys
 sys.modules.setdefault("ssl", None)
 
 import argparse
-import ctypes
 import datetime
 import http.server
 import json
-import os
 import secrets
-import signal
-import socket
 import string
 import threading
 import time
 import urllib.parse
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
 
 TOKEN_PATH = "/latest/api/token"
 TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
 MODES = ("v2-optional", "v2-only", "v1-only")
 CRED_LIFETIME = 3600
-PR_SET_PDEATHSIG = 1
 
-# Real IMDS answers errors with this XHTML page (Content-Type text/html).
-ERROR_PAGE = """<?xml version="1.0" encoding="iso-8859-1"?>
-<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
-\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
- <head>
-  <title>{code} - {reason}</title>
- </head>
- <body>
-  <h1>{code} - {reason}</h1>
- </body>
-</html>
-"""
+ERROR_PAGE = world.IMDS_ERROR_PAGE
 
 
 def iso(t):
@@ -358,74 +344,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = dispatch
 
 
-def die_with_parent(parent_pid):
-    """SIGTERM us when the spawning thread dies (Linux PDEATHSIG), so a test
-    that crashes leaves no emulator behind. See moto_server.py for the
-    thread-vs-process caveat and --no-pdeathsig."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:
-        sys.exit(0)
-
-
 def main():
-    parent_pid = os.getppid()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--world", required=True, help="JSON printed by seed.py")
     ap.add_argument("--node", required=True)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
     ap.add_argument("--mode", choices=MODES, default="v2-optional")
     ap.add_argument("--role", help="IAM role name (no iam/ tree without it)")
     ap.add_argument("--token-ttl-max", type=int, default=21600,
                     help="cap on real token lifetime, to test refresh")
     ap.add_argument("--v1-put-status", type=int, default=403, choices=(403, 404, 405),
                     help="token PUT status in v1-only mode")
-    ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--no-pdeathsig", action="store_true",
-                    help="only watch the parent process, not the spawning thread")
-    ap.add_argument("--detached", action="store_true", help="outlive the parent")
+    world.server_options(ap)
     args = ap.parse_args()
-
-    if not (args.no_pdeathsig or args.detached):
-        die_with_parent(parent_pid)
+    life = world.Lifetime(args)
 
     with open(args.world) as f:
-        world = json.load(f)
-    if args.node not in world["nodes"]:
-        ap.error(f"--node {args.node}: world has {', '.join(world['nodes'])}")
+        seeded = json.load(f)
+    if args.node not in seeded["nodes"]:
+        ap.error(f"--node {args.node}: world has {', '.join(seeded['nodes'])}")
 
-    Handler.state = State(build_tree(world, args.node, args.role), args.mode,
+    Handler.state = State(build_tree(seeded, args.node, args.role), args.mode,
                           args.token_ttl_max, args.v1_put_status)
     Handler.verbose = args.verbose
 
     class Server(http.server.ThreadingHTTPServer):
-        address_family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        address_family = world.family(args.host)
         daemon_threads = True  # idle keep-alive connections must not block exit
 
     server = Server((args.host, args.port), Handler)
     port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
     if args.verbose:
         print(f"imds: {args.node} on {args.host}:{port} mode {args.mode}", file=sys.stderr)
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                     daemon=True).start()
-    while not stop.wait(0.5):
-        if not args.detached and os.getppid() != parent_pid:
-            break
-    server.shutdown()
-    server.server_close()
+    world.serve(life, [server], port, args.port_file)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,14 @@ EC2 call, so the first real test request does not pay moto's lazy EC2 start-up
 SIGTERM/SIGINT, or until its parent goes away, and shuts down cleanly.
 """
 import argparse
-import ctypes
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
 
 # Set before moto is imported. Loading moto's default AMI catalogue costs ~0.3 s
 # per region backend, and nothing here needs DescribeImages: run_instances
@@ -27,30 +27,36 @@ import urllib.request
 # setdefault: a caller that wants the AMIs can still export "true".
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
-PR_SET_PDEATHSIG = 1
+def patch_moto():
+    """Where moto 5.2.5 answers otherwise than EC2, answer as EC2 does
+    (tests/world/README.md, "Where the test world corrects moto")."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses.elastic_ip_addresses import ElasticIPAddresses
 
+    moto_associate = ElasticIPAddresses.associate_address
 
-def die_with_parent(parent_pid):
-    """Ask the kernel to SIGTERM us when the parent dies, so a crashed test never
-    leaves a moto server behind. Caveat: Linux fires this when the parent
-    *thread* that spawned us exits, not the whole process; a server shared
-    across test threads must be started with --no-pdeathsig (the getppid()
-    watch in main() still covers the parent process dying)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: rely on the getppid() watch
-    # The parent may have died before prctl took effect.
-    if os.getppid() != parent_pid:
-        sys.exit(0)
+    def associate_address(self):
+        eni_id = self._get_param("NetworkInterfaceId")
+        private_ip = self._get_param("PrivateIpAddress")
+        if eni_id and private_ip:
+            # EC2 maps the EIP to one of the ENI's own addresses and refuses
+            # any other; moto ignores PrivateIpAddress and associates anyway.
+            eni = self.ec2_backend.get_network_interface(eni_id)
+            own = {a.get("PrivateIpAddress") for a in eni.private_ip_addresses}
+            own.add(eni.private_ip_address)
+            if private_ip not in own:
+                raise EC2ClientError(
+                    "InvalidParameterValue",
+                    f"The private IP address {private_ip} is not associated with the "
+                    f"network interface {eni_id}.")
+        if self._get_param("AllowReassociation") is None:
+            # EC2 (every account is EC2-VPC-only now) reassociates an address
+            # held elsewhere unless AllowReassociation=false; moto refuses
+            # unless it is true.
+            self.params["AllowReassociation"] = True
+        return moto_associate(self)
 
-
-def write_atomically(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    ElasticIPAddresses.associate_address = associate_address
 
 
 def warm_up(base, region):
@@ -71,30 +77,17 @@ def warm_up(base, region):
 
 
 def main():
-    parent_pid = os.getppid()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0, help="0 = any free port")
     ap.add_argument("--warm-region", action="append",
                     help="region(s) to pre-build (default us-east-1)")
-    ap.add_argument("--no-pdeathsig", action="store_true",
-                    help="only watch the parent process, not the spawning thread")
-    ap.add_argument("--detached", action="store_true",
-                    help="outlive the parent (manual runs, demos)")
-    ap.add_argument("--verbose", action="store_true", help="log every request")
+    world.server_options(ap, port_file_required=True)
     args = ap.parse_args()
-
-    if not (args.no_pdeathsig or args.detached):
-        die_with_parent(parent_pid)
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    life = world.Lifetime(args)
 
     t0 = time.monotonic()
     from moto.server import ThreadedMotoServer  # slow import: after prctl
 
+    patch_moto()
     if not args.verbose:
         # werkzeug logs one line per request to stderr; tests make thousands.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -113,16 +106,11 @@ def main():
         server.stop()
         return 1
 
-    write_atomically(args.port_file, f"{port}\n")
+    world.write_atomically(args.port_file, f"{port}\n")
     if args.verbose:
         print(f"moto_server: {base} ready in {time.monotonic() - t0:.2f}s",
               file=sys.stderr)
-
-    # Short waits so the signal handler runs promptly and a vanished parent is
-    # noticed even without PDEATHSIG.
-    while not stop.wait(0.5):
-        if not args.detached and os.getppid() != parent_pid:
-            break
+    life.wait()
     server.stop()
     return 0
 

@@ -40,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import dns_responder  # noqa: E402  (its query() is the dig stand-in)
+import world  # noqa: E402  (starts and stops the emulators)
 
 CHECKS = []
 
@@ -53,32 +54,9 @@ class World:
     """Processes, ports and clients shared by the checks."""
 
     def __init__(self, tmp, verbose):
-        self.tmp, self.verbose, self.procs = tmp, verbose, []
-
-    def start(self, name, argv, timeout=10):
-        port_file = os.path.join(self.tmp, name + ".port")
-        err = open(os.path.join(self.tmp, name + ".err"), "w")
-        p = subprocess.Popen(argv + ["--port-file", port_file], stdout=subprocess.DEVNULL,
-                             stderr=err)
-        self.procs.append(p)
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(port_file):
-            if p.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start: see {err.name}")
-            time.sleep(0.01)
-        with open(port_file) as f:
-            return int(f.read())
-
-    def stop(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        self.tmp, self.verbose = tmp, verbose
+        # This python is the venv's: moto and seed.py run with it too.
+        self.em = world.Emulators(tmp, venv=os.path.dirname(os.path.dirname(sys.executable)))
 
     def clients(self, url, **cfg):
         c = Config(retries={"total_max_attempts": 1}, connect_timeout=2,
@@ -90,10 +68,7 @@ class World:
         base = base or self.proxy
         q = "&".join(f"{k}={urllib.parse.quote(str(v))}" for k, v in params.items())
         method = "GET" if op in ("stats", "log", "rules") else "POST"
-        req = urllib.request.Request(f"{base}/_proxy/{op}" + (f"?{q}" if q else ""),
-                                     method=method)
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return json.load(r)
+        return world.http(method, f"{base}/_proxy/{op}" + (f"?{q}" if q else ""), timeout=5)
 
 
 def expect_error(fn, code, status):
@@ -478,8 +453,7 @@ def dns_paginates_and_zone_id(w):
     w.pr53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": changes})
     r = dig(w, f"H319.{page}")  # beyond moto's first page of 300; most specific zone
     assert r["answer"] == [(f"H319.{page}.", "A", 30, "10.2.1.120")], r
-    port = w.start("dns-zone", [sys.executable, os.path.join(HERE, "dns_responder.py"),
-                                "--endpoint", w.endpoint, "--zone-id", "/hostedzone/" + zid])
+    port = w.em.dns(w.endpoint, zone_id="/hostedzone/" + zid, name="dns-zone")
     assert dig(w, f"h000.{page}", port=port)["answer"][0][3] == "10.2.0.1"
     assert dig(w, f"vip.{w.domain}", port=port)["rcode"] == "REFUSED"
 
@@ -490,8 +464,7 @@ def dns_servfail_when_moto_is_gone(w):
     s.bind(("127.0.0.1", 0))
     dead = s.getsockname()[1]
     s.close()
-    port = w.start("dns-dead", [sys.executable, os.path.join(HERE, "dns_responder.py"),
-                                "--endpoint", f"http://127.0.0.1:{dead}"])
+    port = w.em.dns(f"http://127.0.0.1:{dead}", name="dns-dead")
     assert dig(w, f"vip.{w.domain}", port=port)["rcode"] == "SERVFAIL"
 
 # ------------------------------------------------------------------ attrd_updater
@@ -581,9 +554,6 @@ def moto_eip_quirks(w):
     assert d["AssociationId"] == assoc["AssociationId"] and d["NetworkInterfaceId"] == n1["eni_id"]
     assert d["PrivateIpAddress"] == "10.0.1.10"  # PrivateIpAddress ignored: primary IP
     assert d["InstanceId"] == ""  # AWS would name the ENI's instance
-    expect_error(lambda: w.ec2.associate_address(AllocationId=alloc,
-                                                 NetworkInterfaceId=n2["eni_id"]),
-                 "Resource.AlreadyAssociated", 400)
     a2 = w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n2["eni_id"],
                                  AllowReassociation=True)
     assert a2["AssociationId"] != assoc["AssociationId"]
@@ -592,6 +562,87 @@ def moto_eip_quirks(w):
     assert "AssociationId" not in d and d["NetworkInterfaceId"] == "", d
     expect_error(lambda: w.ec2.disassociate_address(AssociationId=a2["AssociationId"]),
                  "InvalidAssociationID.NotFound", 400)
+    w.ec2.release_address(AllocationId=alloc)
+
+# ------------------------------------------------------------------ world.py
+
+
+@check
+def world_up_describes_its_world_and_takes_it_along(w):
+    out = os.path.join(w.tmp, "up.json")
+    p = subprocess.Popen([world.SYSPY, os.path.join(HERE, "world.py"), "up",
+                          "--venv", os.path.dirname(os.path.dirname(sys.executable)),
+                          "--endpoint", w.endpoint, "--seed-arg=--tables", "--seed-arg=2",
+                          "--imds-arg=--role", "--imds-arg=r1", "--proxy", "--dns",
+                          "--dir", os.path.join(w.tmp, "up"), "--json-out", out],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        d = json.loads(world.wait_file(out, "world.py up", 60, proc=p))
+        e = d["emulators"]
+        assert len(d["route_tables"]) == 2 and d["endpoint"] == w.endpoint, d
+        assert e["moto"] == w.endpoint and e["pid"] == p.pid, e
+        assert sorted(e["imds"]) == ["node1", "node2"], e
+        role = world.http("GET", e["imds"]["node2"] + "/latest/meta-data/iam/security-credentials/")
+        assert role == "r1", role
+        assert world.http("GET", e["proxy"] + "/_proxy/stats")["requests"] == 0
+        port = e["dns"].rsplit(":", 1)[1]
+        assert dns_responder.query(int(port), f"nothing.{w.domain}", "A")["rcode"] == "NXDOMAIN"
+    finally:
+        p.terminate()
+        p.wait(10)
+    for url in list(e["imds"].values()) + [e["proxy"]]:
+        try:
+            world.http("GET", url + "/", timeout=2)
+        except urllib.error.HTTPError:
+            pass  # an answer, if an error
+        except OSError:
+            continue
+        raise AssertionError(f"{url} still answers after world.py up ended")
+
+
+# ------------------------------------------------------------------ corrected moto gaps
+
+
+@check
+def world_eip_private_ip_must_be_the_enis(w):
+    """EC2 refuses a PrivateIpAddress the ENI does not have (moto would
+    associate anyway): moto_server.py's correction."""
+    n1 = w.world["nodes"]["node1"]
+    alloc = w.ec2.allocate_address(Domain="vpc")["AllocationId"]
+    e = expect_error(lambda: w.ec2.associate_address(
+        AllocationId=alloc, NetworkInterfaceId=n1["eni_id"], PrivateIpAddress="10.0.1.99",
+        AllowReassociation=True), "InvalidParameterValue", 400)
+    msg = e.response["Error"]["Message"]
+    assert "10.0.1.99" in msg and n1["eni_id"] in msg and "not associated" in msg, msg
+    d = w.ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
+    assert "AssociationId" not in d, d  # nothing happened
+    # The ENI's own addresses, primary and secondary, are accepted.
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=n1["eni_id"],
+                                      PrivateIpAddresses=["10.0.1.51"])
+    for ip in (n1["private_ip"], "10.0.1.51"):
+        w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n1["eni_id"],
+                                PrivateIpAddress=ip)
+    w.ec2.release_address(AllocationId=alloc)
+
+
+@check
+def world_eip_reassociates_unless_told_not_to(w):
+    """EC2 moves an EIP held by another ENI unless AllowReassociation=false
+    (moto refuses unless it is true): moto_server.py's correction."""
+    n1, n2 = w.world["nodes"]["node1"], w.world["nodes"]["node2"]
+    alloc = w.ec2.allocate_address(Domain="vpc")["AllocationId"]
+    a1 = w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n1["eni_id"])
+    a2 = w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n2["eni_id"])
+    assert a2["AssociationId"] != a1["AssociationId"]
+    d = w.ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
+    assert d["NetworkInterfaceId"] == n2["eni_id"], d
+    expect_error(lambda: w.ec2.associate_address(AllocationId=alloc,
+                                                 NetworkInterfaceId=n1["eni_id"],
+                                                 AllowReassociation=False),
+                 "Resource.AlreadyAssociated", 400)
+    d = w.ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
+    assert d["NetworkInterfaceId"] == n2["eni_id"], d
+    w.ec2.disassociate_address(AssociationId=d["AssociationId"])
     w.ec2.release_address(AllocationId=alloc)
 
 # ------------------------------------------------------------------ main
@@ -603,7 +654,6 @@ def main():
     ap.add_argument("-k", help="only checks whose name contains this")
     ap.add_argument("-v", action="store_true", help="tracebacks for failures")
     args = ap.parse_args()
-    py = sys.executable
     with tempfile.TemporaryDirectory(prefix="ocf-aws-selfcheck-") as tmp:
         w = World(tmp, args.v)
         passed = failed = 0
@@ -611,31 +661,20 @@ def main():
             if args.endpoint:
                 w.endpoint = args.endpoint.rstrip("/")
             else:
-                port = w.start("moto", [py, os.path.join(HERE, "moto_server.py")], timeout=60)
-                w.endpoint = f"http://127.0.0.1:{port}"
+                w.endpoint = w.em.moto()
             w.ec2, w.r53 = w.clients(w.endpoint)
-            w.proxy_port = w.start("proxy", [py, os.path.join(HERE, "fault_proxy.py"),
-                                             "--upstream", w.endpoint])
-            w.proxy = f"http://127.0.0.1:{w.proxy_port}"
+            w.proxy = w.em.proxy(w.endpoint)
+            w.proxy_port = int(w.proxy.rsplit(":", 1)[1])
             w.pec2, w.pr53 = w.clients(w.proxy)
-            out = subprocess.run([py, os.path.join(HERE, "seed.py"), "--endpoint", w.proxy],
-                                 capture_output=True, text=True, check=True).stdout
-            w.world = json.loads(out)
-            world_file = os.path.join(tmp, "world.json")
-            with open(world_file, "w") as f:
-                f.write(out)
-            imds = w.start("imds", [py, os.path.join(HERE, "imds.py"), "--world", world_file,
-                                    "--node", "node1"])
-            w.iproxy = "http://127.0.0.1:%d" % w.start(
-                "iproxy", [py, os.path.join(HERE, "fault_proxy.py"),
-                           "--upstream", f"http://127.0.0.1:{imds}"])
+            w.world, world_file = w.em.seed(w.proxy)
+            imds = w.em.imds(world_file, ["node1"])["node1"]
+            w.iproxy = w.em.proxy(imds, name="iproxy")
             # A domain of this run's own: a reused --endpoint may hold older ones.
             w.domain = f"sc{os.getpid()}-{int(time.time() * 1000) % 10**8}.internal"
             w.zone = w.r53.create_hosted_zone(
                 Name=w.domain, CallerReference=w.domain
             )["HostedZone"]["Id"].rsplit("/", 1)[-1]
-            w.dns_port = w.start("dns", [py, os.path.join(HERE, "dns_responder.py"),
-                                         "--endpoint", w.endpoint])
+            w.dns_port = w.em.dns(w.endpoint)
             for fn in CHECKS:
                 if args.k and args.k not in fn.__name__:
                     continue
@@ -650,7 +689,7 @@ def main():
                     if args.v:
                         traceback.print_exc()
         finally:
-            w.stop()
+            w.em.stop()
         print(f"selfcheck: {passed} passed, {failed} failed")
         return 1 if failed else 0
 

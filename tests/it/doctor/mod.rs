@@ -5,9 +5,9 @@
 //! without NO_PROXY) turns exactly its check red with a fix, and exit 1.
 //! Doctor changes nothing: the route tables are compared before and after.
 
-mod common;
+mod eip_dns_az;
 
-use common::*;
+use crate::world::*;
 use serde_json::Value;
 use std::process::Command;
 
@@ -220,155 +220,6 @@ fn no_credentials_and_a_denied_permission() {
     assert_eq!(failed(&v), vec!["permission ec2:ReplaceRoute".to_string()]);
 }
 
-fn az_wrong_zone_and_available_zone() {
-    let w = World::new();
-    let proxy = Helper::proxy(&w.endpoint);
-    let path = format!(
-        "{}:/usr/sbin:/usr/bin:/sbin:/bin",
-        repo().join("tests/world").display()
-    );
-    let env = [("PATH", path.as_str())];
-    let r = doctor_env(&w, "node1", &["az"], &proxy, &env);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(r.rc, 0, "{v:#}");
-    let (s, ev, _) = check(&v, "zone");
-    assert_eq!(s, "pass");
-    assert!(
-        ev.contains(&w.node("node1").az) && ev.contains("available"),
-        "{ev}"
-    );
-    assert_eq!(
-        check(&v, "permission ec2:DescribeAvailabilityZones").0,
-        "pass"
-    );
-
-    let r = doctor_env(
-        &w,
-        "node1",
-        &["az", "availability_zone=us-east-1z"],
-        &proxy,
-        &env,
-    );
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(r.rc, 1, "{v:#}");
-    let (s, ev, fix) = check(&v, "zone");
-    assert_eq!(s, "fail");
-    assert!(ev.contains("no zone us-east-1z"), "{ev}");
-    assert!(fix.contains("describe-availability-zones"), "{fix}");
-
-    // An impaired zone is reported as the reason resources will leave.
-    proxy.ctl(&format!(
-        "zone-state?zone={}&state=impaired",
-        w.node("node1").az
-    ));
-    let r = doctor_env(&w, "node1", &["az"], &proxy, &env);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(r.rc, 1);
-    assert!(check(&v, "zone").1.contains("impaired"), "{v:#}");
-}
-
-fn eip_missing_allocation_and_association() {
-    let w = World::new();
-    let proxy = Helper::proxy(&w.endpoint);
-    let (r, v) = doctor(
-        &w,
-        "node1",
-        &["eip", "allocation_id=eipalloc-0123456789abcdef0"],
-        &proxy,
-    );
-    assert_eq!(r.rc, 1, "{v:#}");
-    let (s, ev, _) = check(&v, "Elastic IP");
-    assert_eq!(s, "fail");
-    assert!(
-        ev.contains("eipalloc-0123456789abcdef0") && ev.contains("does not exist"),
-        "{ev}"
-    );
-
-    let (alloc, public) = w.allocate_eip();
-    let (r, v) = doctor(
-        &w,
-        "node1",
-        &["eip", &format!("allocation_id={alloc}")],
-        &proxy,
-    );
-    assert_eq!(r.rc, 0, "{v:#}");
-    assert!(check(&v, "Elastic IP").1.contains(&public));
-    assert!(check(&v, "association").1.contains("not associated"));
-    assert_eq!(check(&v, "permission ec2:AssociateAddress").0, "pass");
-    // Nothing to disassociate: cannot be asked, which is not a failure.
-    assert_eq!(check(&v, "permission ec2:DisassociateAddress").0, "skip");
-    assert_eq!(w.eip_assoc(&alloc).0, "", "doctor associated the address");
-}
-
-fn dns_zone_record_and_resolver() {
-    let w = World::new();
-    let proxy = Helper::proxy(&w.endpoint);
-    let (zone, zname) = w.create_zone(true);
-    let name = format!("DB.{zname}.");
-    let dns = Helper::start("dns_responder.py", &["--endpoint", &w.endpoint]);
-    let resolver = format!("resolver=127.0.0.1:{}", dns.port);
-    let args = [
-        "dns",
-        &format!("hosted_zone_id={zone}"),
-        &format!("name={name}"),
-        resolver.as_str(),
-    ];
-    let (r, v) = doctor(&w, "node1", &args, &proxy);
-    assert_eq!(r.rc, 0, "{v:#}");
-    assert!(
-        check(&v, "name").1.contains(&format!("db.{zname}")),
-        "{v:#}"
-    );
-    assert!(check(&v, "hosted zone").1.contains("private"), "{v:#}");
-    assert!(check(&v, "zone associated with this VPC")
-        .1
-        .contains(&w.vpc));
-    assert!(check(&v, "record").1.contains("no A record"), "{v:#}");
-    assert_eq!(check(&v, "resolver").0, "skip");
-    assert_eq!(
-        check(&v, "permission route53:ChangeResourceRecordSets").0,
-        "skip"
-    );
-    assert_eq!(
-        check(&v, "permission route53:ListResourceRecordSets").0,
-        "pass"
-    );
-
-    // The record exists and the resolver agrees: both shown.
-    let lower = format!("db.{zname}");
-    w.set_a_record(&zone, &lower, &w.node("node1").private_ip);
-    let (r, v) = doctor(&w, "node1", &args, &proxy);
-    assert_eq!(r.rc, 0, "{v:#}");
-    let (_, ev, _) = check(&v, "record");
-    assert!(
-        ev.contains(&w.node("node1").private_ip) && ev.contains("active here"),
-        "{ev}"
-    );
-    assert!(check(&v, "resolver")
-        .1
-        .contains(&w.node("node1").private_ip));
-    assert_eq!(
-        w.a_record(&zone, &lower).unwrap().0,
-        vec![w.node("node1").private_ip.clone()]
-    );
-
-    // A name outside the zone.
-    let (r, v) = doctor(
-        &w,
-        "node1",
-        &[
-            "dns",
-            &format!("hosted_zone_id={zone}"),
-            "name=db.elsewhere.example",
-        ],
-        &proxy,
-    );
-    assert_eq!(r.rc, 1);
-    let (s, ev, _) = check(&v, "name inside the zone");
-    assert_eq!(s, "fail");
-    assert!(ev.contains("not inside"), "{ev}");
-}
-
 fn proxy_without_no_proxy_and_resource_from_the_cib() {
     let w = World::new();
     let direct = Helper::proxy(&w.endpoint);
@@ -378,7 +229,7 @@ fn proxy_without_no_proxy_and_resource_from_the_cib() {
     let ip = format!("ip={}", w.vip);
     // The endpoint by name: IMDS is 127.0.0.1 here, and ocf-aws exempts
     // the IMDS host from the proxy.
-    let by_name = format!("http://localhost:{}", direct.port);
+    let by_name = format!("http://localhost:{}", direct.port());
     let env = [
         ("HTTPS_PROXY", forward.url()),
         ("AWS_ENDPOINT_URL", by_name.clone()),
@@ -473,36 +324,12 @@ fn metadata_is_asked_live_not_from_the_agents_cache() {
     assert_eq!(r.rc, 0, "{v:#}");
 }
 
-fn main() {
-    run_tests(vec![
-        (
-            "metadata_is_asked_live_not_from_the_agents_cache",
-            metadata_is_asked_live_not_from_the_agents_cache,
-        ),
-        (
-            "vip_all_green_and_changes_nothing",
-            vip_all_green_and_changes_nothing,
-        ),
-        (
-            "vip_missing_route_source_dest_on_and_inside_the_vpc",
-            vip_missing_route_source_dest_on_and_inside_the_vpc,
-        ),
-        (
-            "no_credentials_and_a_denied_permission",
-            no_credentials_and_a_denied_permission,
-        ),
-        (
-            "az_wrong_zone_and_available_zone",
-            az_wrong_zone_and_available_zone,
-        ),
-        (
-            "eip_missing_allocation_and_association",
-            eip_missing_allocation_and_association,
-        ),
-        ("dns_zone_record_and_resolver", dns_zone_record_and_resolver),
-        (
-            "proxy_without_no_proxy_and_resource_from_the_cib",
-            proxy_without_no_proxy_and_resource_from_the_cib,
-        ),
-    ]);
-}
+tests![
+    metadata_is_asked_live_not_from_the_agents_cache,
+    vip_all_green_and_changes_nothing,
+    vip_missing_route_source_dest_on_and_inside_the_vpc,
+    no_credentials_and_a_denied_permission,
+    proxy_without_no_proxy_and_resource_from_the_cib,
+    ;
+    eip_dns_az,
+];

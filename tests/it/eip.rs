@@ -1,84 +1,59 @@
 //! The eip agent against moto and the IMDS emulator.
 
-mod common;
+use crate::world::*;
 
-use common::*;
-
-struct Eip {
-    w: World,
-    alloc: String,
-    public: String,
+fn setup() -> Rsc {
+    Rsc::new(World::new(), "eip")
 }
 
-fn setup() -> Eip {
-    let w = World::new();
-    let (alloc, public) = w.allocate_eip();
-    Eip { w, alloc, public }
-}
-
-impl Eip {
-    fn run(&self, node: &str, action: &str, extra: &[(&str, &str)]) -> Run {
-        self.run_env(node, action, extra, &[])
-    }
-    fn run_env(
-        &self,
-        node: &str,
-        action: &str,
-        extra: &[(&str, &str)],
-        env: &[(&str, &str)],
-    ) -> Run {
-        let mut p = vec![("allocation_id", self.alloc.as_str())];
-        p.extend_from_slice(extra);
-        self.w.agent_env(node, "eip", action, &p, env)
-    }
-    fn on(&self, node: &str) -> (String, String) {
-        let n = self.w.node(node);
-        (n.eni.clone(), n.private_ip.clone())
-    }
+/// (ENI, primary private IP) of `node`.
+fn on(e: &Rsc, node: &str) -> (String, String) {
+    let n = e.w.node(node);
+    (n.eni.clone(), n.private_ip.clone())
 }
 
 fn start_associates_with_eni_and_private_ip() {
     let e = setup();
-    assert_eq!(e.w.eip_assoc(&e.alloc).0, "");
+    assert_eq!(e.w.eip_assoc(e.eip().0).0, "");
     e.run("node1", "start", &[]).expect(0);
-    assert_eq!(e.w.eip_assoc(&e.alloc), e.on("node1"));
+    assert_eq!(e.w.eip_assoc(e.eip().0), on(&e, "node1"));
     e.run("node1", "monitor", &[]).expect(0);
     e.run("node1", "start", &[]).expect(0);
-    assert_eq!(e.w.eip_assoc(&e.alloc), e.on("node1"));
+    assert_eq!(e.w.eip_assoc(e.eip().0), on(&e, "node1"));
 }
 
 fn failover_takes_it_over_and_old_node_sees_7() {
     let e = setup();
     e.run("node1", "start", &[]).expect(0);
     e.run("node2", "start", &[]).expect(0);
-    let (eni2, ip2) = e.on("node2");
-    assert_eq!(e.w.eip_assoc(&e.alloc), (eni2.clone(), ip2));
+    let (eni2, ip2) = on(&e, "node2");
+    assert_eq!(e.w.eip_assoc(e.eip().0), (eni2.clone(), ip2));
     e.run("node1", "monitor", &[])
         .expect(7)
         .reason_has(&[&eni2, &e.w.node("node1").eni]);
     // Stop on the old node must not take it away from the new one.
     e.run("node1", "stop", &[]).expect(0);
-    assert_eq!(e.w.eip_assoc(&e.alloc).0, eni2);
+    assert_eq!(e.w.eip_assoc(e.eip().0).0, eni2);
     e.run("node2", "stop", &[]).expect(0);
-    assert_eq!(e.w.eip_assoc(&e.alloc).0, "");
+    assert_eq!(e.w.eip_assoc(e.eip().0).0, "");
     e.run("node2", "stop", &[]).expect(0);
     e.run("node2", "monitor", &[]).expect(7);
 }
 
 fn elastic_ip_by_public_address() {
     let e = setup();
-    let p = [("elastic_ip", e.public.as_str())];
+    let p = [("elastic_ip", e.eip().1)];
     e.w.agent("node2", "eip", "start", &p).expect(0);
-    assert_eq!(e.w.eip_assoc(&e.alloc), e.on("node2"));
+    assert_eq!(e.w.eip_assoc(e.eip().0), on(&e, "node2"));
     e.w.agent("node2", "eip", "monitor", &p).expect(0);
 }
 
 fn secondary_private_ip_exact_match() {
     let e = setup();
-    let (eni1, primary) = e.on("node1");
+    let (eni1, primary) = on(&e, "node1");
     e.w.add_private_ip(&eni1, "10.0.1.77");
     e.run("node1", "start", &[]).expect(0);
-    assert_eq!(e.w.eip_assoc(&e.alloc), (eni1.clone(), primary.clone()));
+    assert_eq!(e.w.eip_assoc(e.eip().0), (eni1.clone(), primary.clone()));
     // Same ENI, other private IP: not ours (no ENI-only or substring match).
     e.run("node1", "monitor", &[("private_ip", "10.0.1.77")])
         .expect(7)
@@ -90,10 +65,21 @@ fn secondary_private_ip_exact_match() {
     // catches such a mapping, and Pacemaker recovers from its rc 7.
     e.run("node1", "start", &[("private_ip", "10.0.1.77")])
         .expect(0);
-    assert_eq!(e.w.eip_assoc(&e.alloc), (eni1.clone(), primary.clone()));
+    assert_eq!(e.w.eip_assoc(e.eip().0), (eni1.clone(), primary.clone()));
     e.run("node1", "monitor", &[("private_ip", "10.0.1.77")])
         .expect(7)
         .reason_has(&["10.0.1.77", &primary]);
+}
+
+/// EC2 refuses a private_ip the ENI does not have (the test world's moto
+/// does too, tests/world/README.md): a configuration error, and nothing is
+/// associated.
+fn private_ip_not_on_the_eni_is_rc6() {
+    let e = setup();
+    e.run("node1", "start", &[("private_ip", "10.0.1.99")])
+        .expect(6)
+        .reason_has(&["10.0.1.99", "private_ip"]);
+    assert_eq!(e.w.eip_assoc(e.eip().0).0, "");
 }
 
 fn configuration_errors_are_rc6() {
@@ -153,35 +139,22 @@ fn probe_changes_nothing() {
     e.run("node1", "start", &[]).expect(0);
     let probe = [("OCF_RESKEY_CRM_meta_interval", "")];
     e.run_env("node2", "monitor", &[], &probe).expect(7);
-    assert_eq!(e.w.eip_assoc(&e.alloc), e.on("node1"));
+    assert_eq!(e.w.eip_assoc(e.eip().0), on(&e, "node1"));
 }
 
 fn meta_data_valid() {
     xml_valid("eip");
 }
 
-fn main() {
-    run_tests(vec![
-        (
-            "start_associates_with_eni_and_private_ip",
-            start_associates_with_eni_and_private_ip,
-        ),
-        (
-            "failover_takes_it_over_and_old_node_sees_7",
-            failover_takes_it_over_and_old_node_sees_7,
-        ),
-        ("elastic_ip_by_public_address", elastic_ip_by_public_address),
-        (
-            "secondary_private_ip_exact_match",
-            secondary_private_ip_exact_match,
-        ),
-        ("configuration_errors_are_rc6", configuration_errors_are_rc6),
-        (
-            "stop_succeeds_when_aws_is_down",
-            stop_succeeds_when_aws_is_down,
-        ),
-        ("monitor_follows_api_failure", monitor_follows_api_failure),
-        ("probe_changes_nothing", probe_changes_nothing),
-        ("meta_data_valid", meta_data_valid),
-    ]);
-}
+tests![
+    start_associates_with_eni_and_private_ip,
+    failover_takes_it_over_and_old_node_sees_7,
+    elastic_ip_by_public_address,
+    secondary_private_ip_exact_match,
+    private_ip_not_on_the_eni_is_rc6,
+    configuration_errors_are_rc6,
+    stop_succeeds_when_aws_is_down,
+    monitor_follows_api_failure,
+    probe_changes_nothing,
+    meta_data_valid,
+];

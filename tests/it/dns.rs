@@ -1,58 +1,16 @@
 //! The dns agent against moto's Route 53, the IMDS emulator, the fault
 //! proxy (to hold a change PENDING) and a DNS responder serving moto's zone.
 
-mod common;
-
-use common::*;
+use crate::world::*;
 use std::time::Duration;
 
-struct Dns {
-    w: World,
-    zone: String,
-    name: String,
+fn setup() -> Rsc {
+    Rsc::new(World::new(), "dns")
 }
 
-fn setup() -> Dns {
-    let w = World::new();
-    let (zone, zname) = w.create_zone(true);
-    Dns {
-        name: format!("db.{zname}"),
-        w,
-        zone,
-    }
-}
-
-impl Dns {
-    fn params<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-        let mut p = vec![
-            ("hosted_zone_id", self.zone.as_str()),
-            ("name", self.name.as_str()),
-        ];
-        for (k, v) in extra {
-            p.retain(|(pk, _)| pk != k);
-            p.push((k, v));
-        }
-        p
-    }
-    fn run(&self, node: &str, action: &str, extra: &[(&str, &str)]) -> Run {
-        self.run_env(node, action, extra, &[])
-    }
-    fn run_env(
-        &self,
-        node: &str,
-        action: &str,
-        extra: &[(&str, &str)],
-        env: &[(&str, &str)],
-    ) -> Run {
-        self.w
-            .agent_env(node, "dns", action, &self.params(extra), env)
-    }
-    fn record(&self) -> Option<Vec<String>> {
-        self.w.a_record(&self.zone, &self.name).map(|r| r.0)
-    }
-    fn ip(&self, node: &str) -> String {
-        self.w.node(node).private_ip.clone()
-    }
+/// The private IP of `node`.
+fn ip(d: &Rsc, node: &str) -> String {
+    d.w.node(node).private_ip.clone()
 }
 
 fn start_sets_record_to_local_ip() {
@@ -60,8 +18,8 @@ fn start_sets_record_to_local_ip() {
     assert_eq!(d.record(), None);
     d.run("node1", "start", &[]).expect(0);
     assert_eq!(
-        d.w.a_record(&d.zone, &d.name),
-        Some((vec![d.ip("node1")], 10))
+        d.w.a_record(d.zone_name().0, d.zone_name().1),
+        Some((vec![ip(&d, "node1")], 10))
     );
     d.run("node1", "monitor", &[]).expect(0);
     d.run("node1", "start", &[]).expect(0);
@@ -72,16 +30,16 @@ fn failover_changes_value_and_old_node_sees_7() {
     d.run("node1", "start", &[]).expect(0);
     d.run("node2", "start", &[("ttl", "30")]).expect(0);
     assert_eq!(
-        d.w.a_record(&d.zone, &d.name),
-        Some((vec![d.ip("node2")], 30))
+        d.w.a_record(d.zone_name().0, d.zone_name().1),
+        Some((vec![ip(&d, "node2")], 30))
     );
     d.run("node1", "monitor", &[])
         .expect(7)
-        .reason_has(&[&d.ip("node2"), &d.ip("node1")]);
+        .reason_has(&[&ip(&d, "node2"), &ip(&d, "node1")]);
     // Default stop leaves the record (failover only changes the value).
     d.run("node1", "stop", &[]).expect(0);
     d.run("node2", "stop", &[]).expect(0);
-    assert_eq!(d.record(), Some(vec![d.ip("node2")]));
+    assert_eq!(d.record(), Some(vec![ip(&d, "node2")]));
     // Stopped: monitor says 7 although the record still holds our address.
     d.run("node2", "monitor", &[]).expect(7);
 }
@@ -94,7 +52,7 @@ fn delete_on_stop_only_deletes_our_record() {
     d.run("node1", "stop", &del).expect(0);
     assert_eq!(
         d.record(),
-        Some(vec![d.ip("node2")]),
+        Some(vec![ip(&d, "node2")]),
         "not ours: left alone"
     );
     d.run("node2", "stop", &del).expect(0);
@@ -104,9 +62,9 @@ fn delete_on_stop_only_deletes_our_record() {
 
 fn name_is_normalised_and_checked_against_the_zone() {
     let d = setup();
-    let upper = format!("{}.", d.name.to_ascii_uppercase());
+    let upper = format!("{}.", d.zone_name().1.to_ascii_uppercase());
     d.run("node1", "start", &[("name", &upper)]).expect(0);
-    assert_eq!(d.record(), Some(vec![d.ip("node1")]));
+    assert_eq!(d.record(), Some(vec![ip(&d, "node1")]));
     d.run("node1", "start", &[("name", "db.elsewhere.example")])
         .expect(6)
         .reason_has(&["db.elsewhere.example", "outside"]);
@@ -154,7 +112,7 @@ fn probe_never_upserts() {
         )
         .expect(7);
     }
-    assert_eq!(d.record(), Some(vec![d.ip("node1")]));
+    assert_eq!(d.record(), Some(vec![ip(&d, "node1")]));
 }
 
 fn stop_and_monitor_when_aws_is_down() {
@@ -178,14 +136,10 @@ fn stop_and_monitor_when_aws_is_down() {
 }
 
 fn wait_sync_is_bounded_by_the_deadline() {
-    let d = setup();
-    let proxy = Helper::proxy(&d.w.endpoint);
+    let d = setup().proxied();
+    let proxy = d.proxy();
     proxy.ctl("hold-pending?on=1");
-    let via = [
-        ("AWS_ENDPOINT_URL", proxy.url()),
-        ("OCF_RESKEY_CRM_meta_timeout", "5000".to_string()),
-    ];
-    let via: Vec<(&str, &str)> = via.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let via = [("OCF_RESKEY_CRM_meta_timeout", "5000")];
     let r = d.run_env("node1", "start", &[], &via);
     r.expect(1).reason_has(&["PENDING", "wait_sync"]);
     assert!(r.elapsed < Duration::from_secs(5), "took {:?}", r.elapsed);
@@ -197,21 +151,19 @@ fn wait_sync_is_bounded_by_the_deadline() {
         "GetChange polled with backoff: {polls}"
     );
     // The UPSERT itself was made; without waiting, start succeeds at once.
-    assert_eq!(d.record(), Some(vec![d.ip("node1")]));
+    assert_eq!(d.record(), Some(vec![ip(&d, "node1")]));
     d.run_env("node2", "start", &[("wait_sync", "false")], &via)
         .expect(0);
-    assert_eq!(d.record(), Some(vec![d.ip("node2")]));
+    assert_eq!(d.record(), Some(vec![ip(&d, "node2")]));
     // Released: the wait ends as soon as Route 53 says INSYNC.
     proxy.ctl("hold-pending?on=0");
     d.run_env("node1", "start", &[], &via).expect(0);
 }
 
 fn start_makes_the_minimum_of_route53_calls() {
-    let d = setup();
-    let proxy = Helper::proxy(&d.w.endpoint);
-    let url = proxy.url();
-    let via = [("AWS_ENDPOINT_URL", url.as_str())];
-    d.run_env("node1", "start", &[], &via).expect(0);
+    let d = setup().proxied();
+    let proxy = d.proxy();
+    d.run("node1", "start", &[]).expect(0);
     let first = proxy.stats()["by_action"].clone();
     assert_eq!(first["ListResourceRecordSets"], 1, "{first}");
     assert_eq!(first["ChangeResourceRecordSets"], 1, "{first}");
@@ -219,7 +171,7 @@ fn start_makes_the_minimum_of_route53_calls() {
     assert_eq!(proxy.stats()["requests"], 3, "{first}");
     proxy.ctl("reset");
     // Second start: the record is already ours.
-    d.run_env("node1", "start", &[], &via).expect(0);
+    d.run("node1", "start", &[]).expect(0);
     let again = proxy.stats();
     assert_eq!(again["requests"], 1, "{again}");
     assert_eq!(again["by_action"]["ListResourceRecordSets"], 1, "{again}");
@@ -227,28 +179,25 @@ fn start_makes_the_minimum_of_route53_calls() {
 
 fn depth20_resolves_the_name() {
     let d = setup();
-    let dns = Helper::start("dns_responder.py", &["--endpoint", &d.w.endpoint]);
-    let resolver = format!("127.0.0.1:{}", dns.port);
+    let dns = Helper::dns(&d.w.endpoint, None);
+    let resolver = dns.url();
     let deep = [("OCF_CHECK_LEVEL", "20")];
     let p = [("resolver", resolver.as_str()), ("resolve_grace", "0")];
     d.run("node1", "start", &p).expect(0);
     d.run_env("node1", "monitor", &p, &deep).expect(0);
     // Someone else's value in the record: depth 0 already says 7.
-    d.w.set_a_record(&d.zone, &d.name, "10.9.9.9");
+    d.w.set_a_record(d.zone_name().0, d.zone_name().1, "10.9.9.9");
     d.run_env("node1", "monitor", &p, &deep)
         .expect(7)
         .reason_has(&["10.9.9.9"]);
     // A resolver that answers something else than the record: rc 1 with the hint.
-    d.w.set_a_record(&d.zone, &d.name, &d.ip("node1"));
-    let dns2 = Helper::start(
-        "dns_responder.py",
-        &["--endpoint", &d.w.endpoint, "--zone-id", "ZOTHERZONE"],
-    );
-    let other = format!("127.0.0.1:{}", dns2.port);
+    d.w.set_a_record(d.zone_name().0, d.zone_name().1, &ip(&d, "node1"));
+    let dns2 = Helper::dns(&d.w.endpoint, Some("ZOTHERZONE"));
+    let other = dns2.url();
     let p2 = [("resolver", other.as_str()), ("resolve_grace", "0")];
     d.run_env("node1", "monitor", &p2, &deep)
         .expect(1)
-        .reason_has(&[&d.name, "negative caching"]);
+        .reason_has(&[d.zone_name().1, "negative caching"]);
     // Within resolve_grace after start that is not an error yet.
     let p3 = [("resolver", other.as_str()), ("resolve_grace", "600")];
     d.run_env("node1", "monitor", &p3, &deep).expect(0);
@@ -261,39 +210,16 @@ fn meta_data_valid() {
     xml_valid("dns");
 }
 
-fn main() {
-    run_tests(vec![
-        (
-            "start_sets_record_to_local_ip",
-            start_sets_record_to_local_ip,
-        ),
-        (
-            "failover_changes_value_and_old_node_sees_7",
-            failover_changes_value_and_old_node_sees_7,
-        ),
-        (
-            "delete_on_stop_only_deletes_our_record",
-            delete_on_stop_only_deletes_our_record,
-        ),
-        (
-            "name_is_normalised_and_checked_against_the_zone",
-            name_is_normalised_and_checked_against_the_zone,
-        ),
-        ("literal_and_public_addresses", literal_and_public_addresses),
-        ("probe_never_upserts", probe_never_upserts),
-        (
-            "stop_and_monitor_when_aws_is_down",
-            stop_and_monitor_when_aws_is_down,
-        ),
-        (
-            "wait_sync_is_bounded_by_the_deadline",
-            wait_sync_is_bounded_by_the_deadline,
-        ),
-        (
-            "start_makes_the_minimum_of_route53_calls",
-            start_makes_the_minimum_of_route53_calls,
-        ),
-        ("depth20_resolves_the_name", depth20_resolves_the_name),
-        ("meta_data_valid", meta_data_valid),
-    ]);
-}
+tests![
+    start_sets_record_to_local_ip,
+    failover_changes_value_and_old_node_sees_7,
+    delete_on_stop_only_deletes_our_record,
+    name_is_normalised_and_checked_against_the_zone,
+    literal_and_public_addresses,
+    probe_never_upserts,
+    stop_and_monitor_when_aws_is_down,
+    wait_sync_is_bounded_by_the_deadline,
+    start_makes_the_minimum_of_route53_calls,
+    depth20_resolves_the_name,
+    meta_data_valid,
+];

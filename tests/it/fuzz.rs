@@ -4,9 +4,8 @@
 //! never panics, answers validate-all with 0, 2 or 6 and exactly one exit
 //! reason on failure, and a stop always succeeds.
 
-mod common;
-
-use common::*;
+use crate::agents::listed;
+use crate::world::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::collections::BTreeMap;
@@ -54,11 +53,9 @@ fn cases(agent: &'static str, n: u32, with_actions: bool) {
         failure_persistence: None,
         ..Config::default()
     });
-    let run = |params: &BTreeMap<String, String>, action: &str, env: &[(&str, &str)]| {
-        let mut cmd = Command::new(agent_link(agent));
-        cmd.arg(action)
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    let run = |params: &BTreeMap<String, String>, action: &str| {
+        let mut cmd = ocf_command(agent, action);
+        cmd.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .env("OCF_RESKEY_CRM_meta_timeout", "2000")
             .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
             .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
@@ -70,15 +67,12 @@ fn cases(agent: &'static str, n: u32, with_actions: bool) {
         for (k, v) in params {
             cmd.env(format!("OCF_RESKEY_{k}"), v);
         }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let out = cmd.output().unwrap();
         Run::new(out, std::time::Duration::ZERO)
     };
     runner
         .run(&strategy, |params| {
-            let v = run(&params, "validate-all", &[]);
+            let v = run(&params, "validate-all");
             prop_assert!(
                 [0, 2, 6].contains(&v.rc),
                 "validate-all rc {} for {params:?}: {}",
@@ -94,7 +88,7 @@ fn cases(agent: &'static str, n: u32, with_actions: bool) {
                 prop_assert_eq!(v.reasons().len(), 1, "one exit reason: {}", v.stderr);
             }
             if with_actions {
-                let probe = run(&params, "monitor", &[]);
+                let probe = run(&params, "monitor");
                 prop_assert!(
                     [0, 1, 2, 5, 6, 7].contains(&probe.rc),
                     "probe rc {}: {}",
@@ -102,7 +96,7 @@ fn cases(agent: &'static str, n: u32, with_actions: bool) {
                     probe.stderr
                 );
                 prop_assert!(!probe.stderr.contains("internal error"), "{}", probe.stderr);
-                let stop = run(&params, "stop", &[]);
+                let stop = run(&params, "stop");
                 prop_assert_eq!(stop.rc, 0, "stop: {}", stop.stderr);
             }
             Ok(())
@@ -110,28 +104,17 @@ fn cases(agent: &'static str, n: u32, with_actions: bool) {
         .unwrap_or_else(|e| panic!("{agent}: {e}"));
 }
 
-fn vip() {
-    cases("vip", 1000, false);
-    cases("vip", 150, true);
-}
-fn eip() {
-    cases("eip", 1000, false);
-    cases("eip", 150, true);
-}
-fn dns() {
-    cases("dns", 1000, false);
-    cases("dns", 150, true);
-}
-fn az() {
-    cases("az", 1000, false);
-    cases("az", 150, true);
-}
-
-fn main() {
-    run_tests(vec![
-        ("fuzz_vip_parameters", vip),
-        ("fuzz_eip_parameters", eip),
-        ("fuzz_dns_parameters", dns),
-        ("fuzz_az_parameters", az),
-    ]);
+/// One fuzz test per agent `ocf-aws --list` names: 1000 validations,
+/// then 150 rounds of validate-all, probe and stop.
+pub fn tests() -> Vec<Test> {
+    listed()
+        .iter()
+        .map(|a| {
+            let agent: &'static str = a.as_str();
+            Test::new(format!("fuzz::fuzz_{agent}_parameters"), move || {
+                cases(agent, 1000, false);
+                cases(agent, 150, true);
+            })
+        })
+        .collect()
 }

@@ -3,9 +3,7 @@
 //! the node's imds.py; and the node's identity cache (0600 under the run
 //! directory) is used, and dropped when it turns out to be wrong.
 
-mod common;
-
-use common::*;
+use crate::world::*;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -329,18 +327,10 @@ fn fips_endpoint_setting_is_not_dropped() {
     w.agent("node2", "vip", "start", &vip).expect(0);
 }
 
-fn main() {
-    run_tests(vec![
-        (
-            "fips_endpoint_setting_is_not_dropped",
-            fips_endpoint_setting_is_not_dropped,
-        ),
-        ("vip_start_floor", vip_start_floor),
-        ("vip_monitors_floor", vip_monitors_floor),
-        ("eip_and_dns_start_floor", eip_and_dns_start_floor),
-        (
-            "identity_cache_is_private_used_and_dropped_when_wrong",
-            identity_cache_is_private_used_and_dropped_when_wrong,
-        ),
-    ]);
-}
+tests![
+    fips_endpoint_setting_is_not_dropped,
+    vip_start_floor,
+    vip_monitors_floor,
+    eip_and_dns_start_floor,
+    identity_cache_is_private_used_and_dropped_when_wrong,
+];

@@ -1,0 +1,157 @@
+//! `ocf-aws iam-policy`: valid JSON, narrowed by the parameters given, and
+//! complete: every API action an agent really sends (counted by the fault
+//! proxy while the agent runs its actions against the emulator) is in the
+//! policy for that agent.
+
+use crate::agents::{all, known, listed};
+use crate::world::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::process::Command;
+
+fn policy(args: &[&str]) -> Value {
+    let out = Command::new(BIN)
+        .arg("iam-policy")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+fn actions(p: &Value) -> BTreeSet<String> {
+    p["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn resources_of(p: &Value, action: &str) -> Vec<String> {
+    p["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+        .flat_map(|s| match &s["Resource"] {
+            Value::String(r) => vec![r.clone()],
+            Value::Array(a) => a.iter().map(|r| r.as_str().unwrap().to_string()).collect(),
+            _ => vec![],
+        })
+        .collect()
+}
+
+/// Every API action `agent`'s exercise (agents.rs) sends, through a proxy
+/// of its own in a world with everything to fix: source/dest checks on, a
+/// route table without the route.
+fn sent(agent: &str) -> BTreeSet<String> {
+    let w = World::with(Seed {
+        args: vec![
+            "--source-dest-check",
+            "on",
+            "--extra-tables-without-route",
+            "1",
+        ],
+        ..Seed::default()
+    });
+    let r = Rsc::new(w, agent).full().proxied().attrd();
+    let k = known(agent);
+    for (node, action, params) in (k.exercise)(&r) {
+        let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let env = [("OCF_CHECK_LEVEL", "20")];
+        let run = r.run_env(node, action, &p, &env);
+        assert!(run.rc != 101, "{}", run.stderr);
+    }
+    r.proxy().stats()["by_action"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|a| format!("{}:{a}", k.service))
+        .collect()
+}
+
+fn every_action_sent_is_in_the_policy() {
+    for k in all() {
+        let used = sent(k.name);
+        let declared = actions(&policy(&[k.name]));
+        assert!(
+            used.is_subset(&declared),
+            "{} sent {used:?}, policy has {declared:?}",
+            k.name
+        );
+        assert!(!used.is_empty(), "{}: the run sent nothing", k.name);
+        for a in k.sends {
+            assert!(
+                used.contains(*a),
+                "{}: the run exercised {a}: {used:?}",
+                k.name
+            );
+        }
+        for a in k.never_sends {
+            assert!(!used.contains(*a), "{}: the run sent {a}: {used:?}", k.name);
+        }
+    }
+}
+
+fn policy_is_scoped_by_parameters() {
+    let all = policy(&[]);
+    for a in listed() {
+        assert!(actions(&policy(&[a])).is_subset(&actions(&all)), "{a}");
+    }
+    assert_eq!(all["Version"], "2012-10-17");
+    let p = policy(&[
+        "vip",
+        "routing_table=rtb-0123456789abcdef0,rtb-0fedcba9876543210",
+    ]);
+    assert_eq!(
+        resources_of(&p, "ec2:ReplaceRoute"),
+        vec![
+            "arn:aws:ec2:*:*:route-table/rtb-0123456789abcdef0",
+            "arn:aws:ec2:*:*:route-table/rtb-0fedcba9876543210"
+        ]
+    );
+    assert_eq!(
+        resources_of(&p, "ec2:DescribeRouteTables"),
+        vec!["*"],
+        "Describe* cannot be scoped"
+    );
+    let p = policy(&["eip", "allocation_id=eipalloc-0123456789abcdef0"]);
+    assert!(resources_of(&p, "ec2:AssociateAddress")
+        .contains(&"arn:aws:ec2:*:*:elastic-ip/eipalloc-0123456789abcdef0".to_string()));
+    let p = policy(&["dns", "hosted_zone_id=Z0123456789ABC", "name=a.example.com"]);
+    assert_eq!(
+        resources_of(&p, "route53:ChangeResourceRecordSets"),
+        vec!["arn:aws:route53:::hostedzone/Z0123456789ABC"]
+    );
+    assert_eq!(
+        resources_of(&p, "route53:GetChange"),
+        vec!["arn:aws:route53:::change/*"]
+    );
+    // Mistakes are usage errors naming the word.
+    for bad in [&["nosuch"][..], &["ip=1.2.3.4"], &["vip", "nosuchparam=1"]] {
+        let out = Command::new(BIN)
+            .arg("iam-policy")
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+tests![
+    every_action_sent_is_in_the_policy,
+    policy_is_scoped_by_parameters,
+];

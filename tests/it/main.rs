@@ -1,0 +1,45 @@
+//! The integration tests: one binary, one moto, every agent and concern.
+//!
+//! `main` first moves the process into a private network and mount
+//! namespace (`world::isolate`, while it is still single-threaded), then
+//! starts the one moto server every test seeds its own VPC in, then runs the
+//! tests with libtest's command line and output (libtest-mimic), named
+//! `<module>::<test>`. Agent lists come from `ocf-aws --list`, never from a
+//! hand-kept copy; what a test needs to know about each agent is the table
+//! in `agents.rs`.
+
+mod agents;
+mod az;
+mod dns;
+mod doctor;
+mod eip;
+mod faults;
+mod floor;
+mod fuzz;
+mod iam;
+mod vip;
+mod world;
+
+fn main() {
+    // First, while the process is single-threaded.
+    world::isolate();
+    // The long, deadline-bound fault tests first, the CPU-heavy fuzzing
+    // last, so that the fuzzers do not load the machine while a test times
+    // an action against its deadline.
+    let tests = [
+        faults::tests(),
+        agents::tests(),
+        vip::tests(),
+        eip::tests(),
+        dns::tests(),
+        az::tests(),
+        iam::tests(),
+        floor::tests(),
+        doctor::tests(),
+        fuzz::tests(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    world::run_tests(tests);
+}

@@ -1,0 +1,246 @@
+//! The tests' own view of the emulated AWS: reading back what the agents
+//! did, and setting up what they need, through the AWS SDK against moto.
+
+use super::seeded::World;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A fresh single-threaded runtime per verification call: cheap, and no
+/// runtime is shared across the parallel test threads.
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+impl World {
+    /// Where each managed table sends the VIP: table → ENI id (or "" if the
+    /// route is missing or not to an ENI).
+    pub fn routes(&self) -> BTreeMap<String, String> {
+        self.routes_of(&self.vip)
+    }
+
+    pub fn routes_of(&self, vip: &str) -> BTreeMap<String, String> {
+        let cidr = format!("{vip}/32");
+        let c = self.ec2();
+        rt().block_on(async {
+            let out = c
+                .describe_route_tables()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("vpc-id")
+                        .values(&self.vpc)
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("DescribeRouteTables");
+            out.route_tables()
+                .iter()
+                .map(|t| {
+                    let eni = t
+                        .routes()
+                        .iter()
+                        .find(|r| r.destination_cidr_block() == Some(cidr.as_str()))
+                        .and_then(|r| r.network_interface_id())
+                        .unwrap_or("");
+                    (t.route_table_id().unwrap().to_string(), eni.to_string())
+                })
+                .collect()
+        })
+    }
+
+    /// The managed tables (seeded with the VIP route) and their targets.
+    pub fn managed(&self) -> Vec<String> {
+        let r = self.routes();
+        self.tables.iter().map(|t| r[t].clone()).collect()
+    }
+
+    /// SDK configuration of the test's own view of the emulator.
+    fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "testing", "testing", None, None, "test",
+                    ),
+                ),
+            )
+            .build()
+    }
+
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk())
+    }
+
+    pub fn replace_route(&self, table: &str, eni: &str) {
+        let c = self.ec2();
+        rt().block_on(async {
+            c.replace_route()
+                .route_table_id(table)
+                .destination_cidr_block(format!("{}/32", self.vip))
+                .network_interface_id(eni)
+                .send()
+                .await
+                .expect("ReplaceRoute");
+        });
+    }
+
+    pub fn r53(&self) -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::new(&self.sdk())
+    }
+
+    /// A fresh Elastic IP: (allocation id, public address).
+    pub fn allocate_eip(&self) -> (String, String) {
+        let c = self.ec2();
+        rt().block_on(async {
+            let a = c
+                .allocate_address()
+                .domain(aws_sdk_ec2::types::DomainType::Vpc)
+                .send()
+                .await
+                .expect("AllocateAddress");
+            (
+                a.allocation_id().unwrap().to_string(),
+                a.public_ip().unwrap().to_string(),
+            )
+        })
+    }
+
+    /// Where an Elastic IP is associated: (ENI, private IP), empty if not.
+    pub fn eip_assoc(&self, alloc: &str) -> (String, String) {
+        let c = self.ec2();
+        rt().block_on(async {
+            let r = c
+                .describe_addresses()
+                .allocation_ids(alloc)
+                .send()
+                .await
+                .expect("DescribeAddresses");
+            let a = &r.addresses()[0];
+            (
+                a.network_interface_id().unwrap_or("").to_string(),
+                a.private_ip_address().unwrap_or("").to_string(),
+            )
+        })
+    }
+
+    pub fn add_private_ip(&self, eni: &str, ip: &str) {
+        let c = self.ec2();
+        rt().block_on(async {
+            c.assign_private_ip_addresses()
+                .network_interface_id(eni)
+                .private_ip_addresses(ip)
+                .send()
+                .await
+                .expect("AssignPrivateIpAddresses");
+        });
+    }
+
+    /// A fresh hosted zone named `<unique>.example.internal`: (id, name).
+    pub fn create_zone(&self, private: bool) -> (String, String) {
+        static Z: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "t{}x{}.example.internal",
+            std::process::id(),
+            Z.fetch_add(1, Ordering::SeqCst)
+        );
+        let c = self.r53();
+        rt().block_on(async {
+            let mut req = c
+                .create_hosted_zone()
+                .name(&name)
+                .caller_reference(&name)
+                .hosted_zone_config(
+                    aws_sdk_route53::types::HostedZoneConfig::builder()
+                        .private_zone(private)
+                        .build(),
+                );
+            if private {
+                req = req.vpc(
+                    aws_sdk_route53::types::Vpc::builder()
+                        .vpc_id(&self.vpc)
+                        .vpc_region(aws_sdk_route53::types::VpcRegion::UsEast1)
+                        .build(),
+                );
+            }
+            let z = req.send().await.expect("CreateHostedZone");
+            let id = z
+                .hosted_zone()
+                .unwrap()
+                .id()
+                .trim_start_matches("/hostedzone/")
+                .to_string();
+            (id, name)
+        })
+    }
+
+    /// The A record values of `name` in `zone` (None: no such record).
+    pub fn a_record(&self, zone: &str, name: &str) -> Option<(Vec<String>, i64)> {
+        let c = self.r53();
+        let fqdn = format!("{}.", name.trim_end_matches('.').to_ascii_lowercase());
+        rt().block_on(async {
+            let r = c
+                .list_resource_record_sets()
+                .hosted_zone_id(zone)
+                .send()
+                .await
+                .expect("ListResourceRecordSets");
+            r.resource_record_sets()
+                .iter()
+                .find(|rr| rr.name() == fqdn && rr.r#type().as_str() == "A")
+                .map(|rr| {
+                    (
+                        rr.resource_records()
+                            .iter()
+                            .map(|v| v.value().to_string())
+                            .collect(),
+                        rr.ttl().unwrap_or(-1),
+                    )
+                })
+        })
+    }
+
+    pub fn set_a_record(&self, zone: &str, name: &str, ip: &str) {
+        use aws_sdk_route53::types::*;
+        let c = self.r53();
+        rt().block_on(async {
+            let set = ResourceRecordSet::builder()
+                .name(format!("{name}."))
+                .r#type(RrType::A)
+                .ttl(10)
+                .resource_records(ResourceRecord::builder().value(ip).build().unwrap())
+                .build()
+                .unwrap();
+            let change = Change::builder()
+                .action(ChangeAction::Upsert)
+                .resource_record_set(set)
+                .build()
+                .unwrap();
+            c.change_resource_record_sets()
+                .hosted_zone_id(zone)
+                .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+                .send()
+                .await
+                .expect("ChangeResourceRecordSets");
+        });
+    }
+
+    pub fn source_dest_check(&self, eni: &str) -> bool {
+        let c = self.ec2();
+        rt().block_on(async {
+            c.describe_network_interfaces()
+                .network_interface_ids(eni)
+                .send()
+                .await
+                .expect("DescribeNetworkInterfaces")
+                .network_interfaces()[0]
+                .source_dest_check()
+                .unwrap()
+        })
+    }
+}
