@@ -40,6 +40,8 @@ import string
 import threading
 import time
 import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
@@ -92,6 +94,44 @@ class Credentials:
             return aws_json(self.doc)
 
 
+# Real IMDS lists an ENI's private addresses as they are now (secondary
+# ones come and go); the seed only knows the primary. Ask moto, as of this
+# request; if it cannot answer, say what the seed knows.
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def live_ipv4s(world_doc, n):
+    primary = n["private_ip"]
+    endpoint = world_doc.get("endpoint")
+    if not endpoint:
+        return primary
+    body = urllib.parse.urlencode({
+        "Action": "DescribeNetworkInterfaces",
+        "Version": "2016-11-15",
+        "NetworkInterfaceId.1": n["eni_id"],
+    }).encode()
+    req = urllib.request.Request(endpoint.rstrip("/") + "/", data=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        # moto reads the region (and account) from the credential scope.
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIMDSEMULATOR/20260101/"
+                         f"{world_doc['region']}/ec2/aws4_request, SignedHeaders=host, Signature=0",
+    })
+    try:
+        with NO_PROXY.open(req, timeout=2) as r:
+            root = ET.fromstring(r.read())
+    except (OSError, ValueError, ET.ParseError):
+        return primary
+    ips = []
+    for item in root.iter():
+        if item.tag.endswith("privateIpAddressesSet"):
+            for a in item:
+                ip = next((c.text for c in a if c.tag.endswith("privateIpAddress")), None)
+                is_primary = next((c.text for c in a if c.tag.endswith("primary")), "false")
+                if ip:
+                    ips.insert(0, ip) if is_primary == "true" else ips.append(ip)
+    return "\n".join(ips) if ips else primary
+
+
 def build_tree(world, node, role):
     """The metadata namespace as nested dicts. A dict is a directory (listed
     with a trailing '/'); a str is a leaf; a callable is a leaf computed per
@@ -109,7 +149,7 @@ def build_tree(world, node, role):
         "device-number": str(n.get("device_number", 0)),
         "interface-id": n["eni_id"],
         "local-hostname": local_host,
-        "local-ipv4s": n["private_ip"],
+        "local-ipv4s": lambda: live_ipv4s(world, n),
         "mac": n["mac"],
         "owner-id": account,
         "security-groups": "default",

@@ -54,9 +54,31 @@ def patch_moto():
             # held elsewhere unless AllowReassociation=false; moto refuses
             # unless it is true.
             self.params["AllowReassociation"] = True
-        return moto_associate(self)
+        answer = moto_associate(self)
+        # EC2 maps the address asked for (a secondary one included); moto
+        # always maps the ENI's primary. Remember the one asked.
+        alloc = self._get_param("AllocationId")
+        public = self._get_param("PublicIp")
+        found = (self.ec2_backend.address_by_allocation([alloc]) if alloc
+                 else self.ec2_backend.address_by_ip([public]) if public else [])
+        for eip in found:
+            eip.ocf_private_ip = private_ip if eni_id else None
+        return answer
 
     ElasticIPAddresses.associate_address = associate_address
+
+    from moto.ec2.models.elastic_ip_addresses import ElasticAddress
+    moto_private_ip = ElasticAddress.private_ip_address
+
+    def private_ip_address(self):
+        mapped = getattr(self, "ocf_private_ip", None)
+        if mapped and self.eni:
+            own = {a.get("PrivateIpAddress") for a in self.eni.private_ip_addresses}
+            if mapped in own or mapped == self.eni.private_ip_address:
+                return mapped
+        return moto_private_ip.fget(self)
+
+    ElasticAddress.private_ip_address = property(private_ip_address)
 
 
 def warm_up(base, region):

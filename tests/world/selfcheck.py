@@ -552,7 +552,9 @@ def moto_eip_quirks(w):
                                     PrivateIpAddress="10.0.1.50", AllowReassociation=True)
     d = w.ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
     assert d["AssociationId"] == assoc["AssociationId"] and d["NetworkInterfaceId"] == n1["eni_id"]
-    assert d["PrivateIpAddress"] == "10.0.1.10"  # PrivateIpAddress ignored: primary IP
+    # moto alone maps the primary (10.0.1.10) whatever is asked; the test
+    # world maps the address asked, as EC2 does (moto_server.py).
+    assert d["PrivateIpAddress"] == "10.0.1.50", d
     assert d["InstanceId"] == ""  # AWS would name the ENI's instance
     a2 = w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n2["eni_id"],
                                  AllowReassociation=True)
@@ -623,6 +625,35 @@ def world_eip_private_ip_must_be_the_enis(w):
         w.ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=n1["eni_id"],
                                 PrivateIpAddress=ip)
     w.ec2.release_address(AllocationId=alloc)
+
+
+@check
+def world_imds_lists_current_private_addresses(w):
+    """Real IMDS lists an ENI's private addresses as they are now; imds.py
+    asks moto per request (the seed knows only the primary)."""
+    n1 = w.world["nodes"]["node1"]
+    base = w.iproxy
+    w.ctl("reset", base=base)
+
+    def get(path, token):
+        req = urllib.request.Request(base + path, headers={"X-aws-ec2-metadata-token": token})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.read().decode()
+
+    put = urllib.request.Request(base + "/latest/api/token", method="PUT",
+                                 headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+    with urllib.request.urlopen(put, timeout=5) as r:
+        token = r.read().decode()
+    path = f"/latest/meta-data/network/interfaces/macs/{n1['mac']}/local-ipv4s"
+    before = get(path, token).split()
+    assert before[0] == n1["private_ip"], before
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=n1["eni_id"],
+                                      PrivateIpAddresses=["10.0.1.61"])
+    after = get(path, token).split()
+    assert after[0] == n1["private_ip"] and "10.0.1.61" in after, after
+    w.ec2.unassign_private_ip_addresses(NetworkInterfaceId=n1["eni_id"],
+                                        PrivateIpAddresses=["10.0.1.61"])
+    assert "10.0.1.61" not in get(path, token).split()
 
 
 @check

@@ -134,11 +134,14 @@ fn unknown_table_id_is_rc6() {
         .reason_has(&["not-a-table", "rtb-"]);
 }
 
-fn source_dest_check_on_is_rc6_and_fixable() {
+/// Source/destination checking is a setting of this node's ENI, not of the
+/// resource: the other node's ENI may be fine, so it bans this node only
+/// (rc 2), never rc 6, which would stop the resource on every node.
+fn source_dest_check_on_is_rc2_and_fixable() {
     let v = seeded(&["--source-dest-check", "on", "--owner", "node2"]);
     let w = &v.w;
     let n1 = w.node("node1").eni.clone();
-    v.run("node1", "start", &[]).expect(6).reason_has(&[
+    v.run("node1", "start", &[]).expect(2).reason_has(&[
         &n1,
         "source/destination check",
         "fix_source_dest",
@@ -225,7 +228,7 @@ tests![
     vip_inside_vpc_cidr_is_rc6,
     no_table_with_the_route_is_rc6,
     unknown_table_id_is_rc6,
-    source_dest_check_on_is_rc6_and_fixable,
+    source_dest_check_on_is_rc2_and_fixable,
     probe_changes_nothing,
     start_and_stop_are_idempotent,
     depth0_monitor_after_start_needs_no_metadata,
