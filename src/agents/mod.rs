@@ -11,6 +11,7 @@ pub mod dns;
 pub mod eip;
 pub mod fence_ec2;
 pub mod local;
+pub mod secondary_ip;
 pub mod vip;
 
 use crate::aws::iam::Permission;
@@ -157,6 +158,7 @@ pub const ALL: &[&Spec] = &[
     &eip::SPEC,
     &dns::SPEC,
     &az::SPEC,
+    &secondary_ip::SPEC,
     &fence_ec2::SPEC,
 ];
 

@@ -10,6 +10,7 @@
 pub mod classify;
 pub mod credentials;
 pub mod ec2;
+pub mod enis;
 pub mod env;
 pub mod error;
 pub mod http;

@@ -100,6 +100,13 @@ where
     })
 }
 
+fn no_dry_run(action: &str) -> Verdict {
+    Verdict::Untestable(format!(
+        "EC2 has no DryRun for {action} and doctor changes nothing; ask IAM instead: aws \
+         iam simulate-principal-policy --action-names {action}"
+    ))
+}
+
 fn missing(what: &str) -> Verdict {
     Verdict::Untestable(format!("needs {what}, which is not known"))
 }
@@ -211,6 +218,13 @@ pub const PROBES: &[(&str, Probe)] = &[
             .association_id(assoc)
             .dry_run(true);
         ask(s, req.send(), true)
+    }),
+    // EC2 has no DryRun for these two.
+    ("ec2:AssignPrivateIpAddresses", |_, _| {
+        no_dry_run("ec2:AssignPrivateIpAddresses")
+    }),
+    ("ec2:UnassignPrivateIpAddresses", |_, _| {
+        no_dry_run("ec2:UnassignPrivateIpAddresses")
     }),
     ("ec2:DescribeInstances", |s, _| {
         ask(s, s.ec2().describe_instances().dry_run(true).send(), true)

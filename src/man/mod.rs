@@ -250,11 +250,12 @@ mod tests {
                     spec.name
                 );
             }
-            assert!(page.contains(&format!("primitive p_{n} ocf:aws:{n}", n = spec.name)));
-            assert!(page.contains(&format!(
+            // Example lines are escaped like any text (a hyphen is \-).
+            assert!(page.contains(&esc(&format!("primitive p_{n} ocf:aws:{n}", n = spec.name))));
+            assert!(page.contains(&esc(&format!(
                 "pcs resource create p_{n} ocf:aws:{n}",
                 n = spec.name
-            )));
+            ))));
         }
     }
 

@@ -71,6 +71,23 @@ pub fn devices_with(ip: Ipv4Addr) -> OcfResult<Vec<String>> {
     Ok(devs)
 }
 
+/// The prefix length `ip` has on `dev`.
+fn prefix_of(dev: &str, ip: Ipv4Addr) -> Option<u8> {
+    let addrs = nix::ifaddrs::getifaddrs().ok()?;
+    for a in addrs.filter(|a| a.interface_name == dev) {
+        let here = a
+            .address
+            .as_ref()
+            .and_then(|s| s.as_sockaddr_in())
+            .map(|s| s.ip());
+        if here == Some(ip) {
+            let mask = a.netmask.as_ref().and_then(|s| s.as_sockaddr_in())?.ip();
+            return Some(u32::from(mask).count_ones() as u8);
+        }
+    }
+    None
+}
+
 pub fn has_address(dev: &str, ip: Ipv4Addr) -> OcfResult<bool> {
     Ok(devices_with(ip)?.iter().any(|d| d == dev))
 }
@@ -96,10 +113,16 @@ fn ip_cmd(args: &[&str]) -> OcfResult<(bool, String)> {
 
 /// Add `ip/32` to `dev`. Already there is success (idempotent start).
 pub fn add_address(dev: &str, ip: Ipv4Addr) -> OcfResult<()> {
+    add_address_prefix(dev, ip, 32)
+}
+
+/// Add `ip/prefix` to `dev` (a secondary address of the device's subnet
+/// carries the subnet's prefix). Already there is success.
+pub fn add_address_prefix(dev: &str, ip: Ipv4Addr, prefix: u8) -> OcfResult<()> {
     if has_address(dev, ip)? {
         return Ok(());
     }
-    let cidr = format!("{ip}/32");
+    let cidr = format!("{ip}/{prefix}");
     let (ok, err) = ip_cmd(&["-4", "addr", "add", &cidr, "dev", dev])?;
     if ok || has_address(dev, ip)? {
         log::info!("added {cidr} to {dev}");
@@ -111,13 +134,14 @@ pub fn add_address(dev: &str, ip: Ipv4Addr) -> OcfResult<()> {
     }
 }
 
-/// Remove `ip/32` from `dev` (and with it the local route the kernel added
-/// for it). Absent is success (idempotent stop).
+/// Remove `ip` from `dev` (and with it the local route the kernel added
+/// for it), whatever its prefix. Absent is success (idempotent stop).
 pub fn remove_address(dev: &str, ip: Ipv4Addr) -> OcfResult<()> {
     if !has_address(dev, ip)? {
         return Ok(());
     }
-    let cidr = format!("{ip}/32");
+    let prefix = prefix_of(dev, ip).unwrap_or(32);
+    let cidr = format!("{ip}/{prefix}");
     let (ok, err) = ip_cmd(&["-4", "addr", "del", &cidr, "dev", dev])?;
     if ok || !has_address(dev, ip)? {
         log::info!("removed {cidr} from {dev}");

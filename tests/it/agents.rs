@@ -4,7 +4,7 @@
 //! `every_listed_agent_is_known` and wherever it is looked up, so a new
 //! agent cannot be silently skipped.
 
-use crate::world::{tests, xml_valid, Rsc, World, BIN};
+use crate::world::{tests, xml_valid, Rsc, BIN};
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -19,6 +19,8 @@ pub enum Kind {
     Eip,
     /// A Route 53 A record in a fresh private hosted zone.
     Record,
+    /// A secondary private address of the nodes' subnet, on a node's ENI.
+    Address,
     /// Nothing moves: node attributes published through attrd_updater.
     Health,
 }
@@ -29,6 +31,8 @@ pub type Step = (&'static str, &'static str, Vec<(&'static str, String)>);
 pub struct Known {
     pub name: &'static str,
     pub kind: Kind,
+    /// Seed arguments its worlds need (tests/world/seed.py).
+    pub seed: &'static [&'static str],
     /// The IAM service prefix of the API it calls.
     pub service: &'static str,
     /// Parameters that make every action talk to AWS (stop included), on
@@ -93,6 +97,7 @@ pub const KNOWN: &[Known] = &[
     Known {
         name: "vip",
         kind: Kind::Routes,
+        seed: &[],
         service: "ec2",
         full: &[],
         strict: ("api_failure", "fail"),
@@ -109,6 +114,7 @@ pub const KNOWN: &[Known] = &[
     Known {
         name: "eip",
         kind: Kind::Eip,
+        seed: &[],
         service: "ec2",
         full: &[],
         strict: ("api_failure", "fail"),
@@ -120,6 +126,7 @@ pub const KNOWN: &[Known] = &[
     Known {
         name: "dns",
         kind: Kind::Record,
+        seed: &[],
         service: "route53",
         full: &[("delete_on_stop", "true")],
         strict: ("api_failure", "fail"),
@@ -133,6 +140,7 @@ pub const KNOWN: &[Known] = &[
     Known {
         name: "az",
         kind: Kind::Health,
+        seed: &[],
         service: "ec2",
         full: &[],
         strict: ("api_failure", "red"),
@@ -141,7 +149,34 @@ pub const KNOWN: &[Known] = &[
         sends: &[],
         never_sends: &[],
     },
+    Known {
+        name: "secondary-ip",
+        kind: Kind::Address,
+        seed: &["--same-subnet"],
+        service: "ec2",
+        full: &[],
+        strict: ("api_failure", "fail"),
+        aws_monitor: &[("OCF_CHECK_LEVEL", "10")],
+        exercise: secondary_ip_exercise,
+        sends: &[
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+        ],
+        never_sends: &[],
+    },
 ];
+
+/// secondary-ip: start on node2, depth-10 monitor there, then a start on
+/// node1 (takes it over) and a stop there (unassigns).
+fn secondary_ip_exercise(r: &Rsc) -> Vec<Step> {
+    let p = r.params.clone();
+    vec![
+        ("node2", "start", p.clone()),
+        ("node2", "monitor", p.clone()),
+        ("node1", "start", p.clone()),
+        ("node1", "stop", p),
+    ]
+}
 
 /// The agents `ocf-aws --list` names, in its order.
 pub fn listed() -> &'static [String] {
@@ -200,7 +235,7 @@ fn every_listed_agent_is_known() {
 /// starts, monitors and stops.
 fn every_listed_agent_starts_monitors_and_stops() {
     for k in all() {
-        let r = Rsc::new(World::new(), k.name).attrd();
+        let r = Rsc::for_agent(k.name).attrd();
         for (node, action, rc) in [
             ("node1", "start", 0),
             ("node1", "monitor", 0),

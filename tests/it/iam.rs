@@ -57,16 +57,13 @@ fn resources_of(p: &Value, action: &str) -> Vec<String> {
 /// of its own in a world with everything to fix: source/dest checks on, a
 /// route table without the route.
 fn sent(agent: &str) -> BTreeSet<String> {
-    let w = World::with(Seed {
-        args: vec![
-            "--source-dest-check",
-            "on",
-            "--extra-tables-without-route",
-            "1",
-        ],
-        ..Seed::default()
-    });
-    let r = Rsc::new(w, agent).full().proxied().attrd();
+    let more = [
+        "--source-dest-check",
+        "on",
+        "--extra-tables-without-route",
+        "1",
+    ];
+    let r = Rsc::seeded(agent, &more).full().proxied().attrd();
     let k = known(agent);
     for (node, action, params) in (k.exercise)(&r) {
         let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();

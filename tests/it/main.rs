@@ -17,6 +17,7 @@ mod faults;
 mod floor;
 mod fuzz;
 mod iam;
+mod secondary_ip;
 mod vip;
 mod world;
 
@@ -34,6 +35,7 @@ fn main() {
         dns::tests(),
         az::tests(),
         iam::tests(),
+        secondary_ip::tests(),
         floor::tests(),
         doctor::tests(),
         fuzz::tests(),

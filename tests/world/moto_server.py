@@ -80,6 +80,32 @@ def patch_moto():
 
     ElasticAddress.private_ip_address = property(private_ip_address)
 
+    from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
+    moto_assign = ElasticNetworkInterfaces.assign_private_ip_addresses
+
+    def assign_private_ip_addresses(self):
+        # EC2 moves a secondary address held by another ENI of the subnet
+        # with AllowReassignment, and refuses without it; moto leaves it on
+        # both ENIs.
+        target = self.ec2_backend.get_network_interface(self._get_param("NetworkInterfaceId"))
+        asked = set(self._get_param("PrivateIpAddresses", []))
+        allow = str(self._get_param("AllowReassignment", "false")).lower() == "true"
+        for other in list(self.ec2_backend.enis.values()):
+            if other.id == target.id or other.subnet.id != target.subnet.id:
+                continue
+            held = {a.get("PrivateIpAddress") for a in other.private_ip_addresses
+                    if not a.get("Primary")} & asked
+            if held and not allow:
+                raise EC2ClientError(
+                    "InvalidParameterValue",
+                    f"The address {sorted(held)[0]} is already assigned to {other.id}: "
+                    "set AllowReassignment to move it.")
+            other.private_ip_addresses = [a for a in other.private_ip_addresses
+                                          if a.get("PrivateIpAddress") not in held]
+        return moto_assign(self)
+
+    ElasticNetworkInterfaces.assign_private_ip_addresses = assign_private_ip_addresses
+
 
 def warm_up(base, region):
     """One EC2 call builds moto's Flask app and the region's backend. Moto does

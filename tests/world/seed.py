@@ -66,9 +66,19 @@ def seed(ec2, args):
         {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
 
     nodes = {}
-    for (name, (cidr, _, ip, public)), az in zip(NODES.items(), pick_azs(ec2, args.region)):
-        subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr,
-                                      AvailabilityZone=az)["Subnet"]["SubnetId"]
+    layout = dict(NODES)
+    zones = pick_azs(ec2, args.region)
+    if args.same_subnet:
+        # One subnet (so one AZ) for both nodes, as a secondary private IP
+        # that moves between them needs.
+        layout["node2"] = (NODES["node1"][0], "a", "10.0.1.20", False)
+        zones = [zones[0], zones[0]]
+    subnets = {}
+    for (name, (cidr, _, ip, public)), az in zip(layout.items(), zones):
+        if cidr not in subnets:
+            subnets[cidr] = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr,
+                                              AvailabilityZone=az)["Subnet"]["SubnetId"]
+        subnet_id = subnets[cidr]
         if public:
             ec2.modify_subnet_attribute(SubnetId=subnet_id,
                                         MapPublicIpOnLaunch={"Value": True})
@@ -159,6 +169,8 @@ def main():
     ap.add_argument("--vip", default="10.1.0.10")
     ap.add_argument("--owner", choices=["node1", "node2", "none"], default="node1")
     ap.add_argument("--source-dest-check", choices=["on", "off"], default="off")
+    ap.add_argument("--same-subnet", action="store_true",
+                    help="node2 in node1's subnet (10.0.1.20, same AZ), for secondary-ip")
     ap.add_argument("--extra-tables-without-route", type=int, default=0)
     args = ap.parse_args()
     ipaddress.IPv4Address(args.vip)  # fail early on a typo

@@ -657,6 +657,31 @@ def world_imds_lists_current_private_addresses(w):
 
 
 @check
+def world_secondary_ip_moves_with_allow_reassignment(w):
+    """EC2 moves a secondary address between ENIs of a subnet with
+    AllowReassignment and refuses without it (moto would leave it on both):
+    moto_server.py's correction."""
+    sub = w.world["nodes"]["node1"]["subnet_id"]
+    a = w.ec2.create_network_interface(SubnetId=sub)["NetworkInterface"]["NetworkInterfaceId"]
+    b = w.ec2.create_network_interface(SubnetId=sub)["NetworkInterface"]["NetworkInterfaceId"]
+
+    def holders(ip):
+        enis = w.ec2.describe_network_interfaces(NetworkInterfaceIds=[a, b])["NetworkInterfaces"]
+        return sorted(n["NetworkInterfaceId"] for n in enis
+                      if any(p["PrivateIpAddress"] == ip for p in n["PrivateIpAddresses"]))
+
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=a, PrivateIpAddresses=["10.0.1.71"])
+    expect_error(lambda: w.ec2.assign_private_ip_addresses(
+        NetworkInterfaceId=b, PrivateIpAddresses=["10.0.1.71"]), "InvalidParameterValue", 400)
+    assert holders("10.0.1.71") == [a]
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=b, PrivateIpAddresses=["10.0.1.71"],
+                                      AllowReassignment=True)
+    assert holders("10.0.1.71") == [b]
+    for e in (a, b):
+        w.ec2.delete_network_interface(NetworkInterfaceId=e)
+
+
+@check
 def world_eip_reassociates_unless_told_not_to(w):
     """EC2 moves an EIP held by another ENI unless AllowReassociation=false
     (moto refuses unless it is true): moto_server.py's correction."""

@@ -73,6 +73,14 @@ impl<'a> Instance<'a> {
         }
         Ok(first)
     }
+    /// The subnet of an ENI (fixed for its life).
+    pub fn subnet_of_mac(&self, mac: &str) -> Result<Option<String>> {
+        self.fixed_mac_attr(mac, "subnet-id")
+    }
+    /// The IPv4 CIDR block of an ENI's subnet (fixed for its life).
+    pub fn subnet_cidr_of_mac(&self, mac: &str) -> Result<Option<String>> {
+        self.fixed_mac_attr(mac, "subnet-ipv4-cidr-block")
+    }
     pub fn vpc_cidrs_of_mac(&self, mac: &str) -> Result<Vec<String>> {
         Ok(self
             .mac_attr(mac, "vpc-ipv4-cidr-blocks")?

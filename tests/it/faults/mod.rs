@@ -16,7 +16,7 @@ use std::time::Duration;
 /// with every AWS request of its actions going through its proxy, every
 /// action calling AWS, and monitors that ask AWS.
 fn started(k: &Known) -> Rsc {
-    let r = Rsc::new(World::new(), k.name)
+    let r = Rsc::for_agent(k.name)
         .full()
         .proxied()
         .attrd()

@@ -243,4 +243,36 @@ impl World {
                 .unwrap()
         })
     }
+
+    /// The ENIs of this world that hold `ip` as a private address, as EC2
+    /// sees them now.
+    pub fn enis_holding(&self, ip: &str) -> Vec<String> {
+        let c = self.ec2();
+        let vpc = self.vpc.clone();
+        rt().block_on(async {
+            let resp = c
+                .describe_network_interfaces()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("vpc-id")
+                        .values(vpc)
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("DescribeNetworkInterfaces");
+            let mut out: Vec<String> = resp
+                .network_interfaces()
+                .iter()
+                .filter(|n| {
+                    n.private_ip_addresses()
+                        .iter()
+                        .any(|a| a.private_ip_address() == Some(ip))
+                })
+                .map(|n| n.network_interface_id().unwrap_or("").to_string())
+                .collect();
+            out.sort();
+            out
+        })
+    }
 }

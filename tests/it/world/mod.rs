@@ -23,6 +23,6 @@ pub use emulators::{repo, tmpdir, Helper};
 pub(crate) use harness::tests;
 pub use harness::{run_tests, Test};
 pub use ns::{isolate, mount, umount};
-pub use rsc::Rsc;
+pub use rsc::{Rsc, SECONDARY_IP};
 pub use run::{agent_link, ocf_command, xml_valid, Run, BIN};
 pub use seeded::{Seed, World};

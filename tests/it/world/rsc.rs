@@ -3,7 +3,11 @@
 
 use super::emulators::{repo, Helper};
 use super::run::Run;
-use super::seeded::World;
+use super::seeded::{Seed, World};
+
+/// The address a secondary-ip resource moves: free in the shared subnet
+/// (10.0.1.0/24; the nodes have .10 and .20).
+pub const SECONDARY_IP: &str = "10.0.1.50";
 use crate::agents::{known, Kind};
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,8 +15,18 @@ use std::process::Command;
 /// What a resource is about in AWS.
 pub enum Target {
     Routes,
-    Eip { alloc: String, public: String },
-    Record { zone: String, name: String },
+    Eip {
+        alloc: String,
+        public: String,
+    },
+    Record {
+        zone: String,
+        name: String,
+    },
+    /// A secondary private address of the nodes' shared subnet.
+    Address {
+        ip: String,
+    },
     Attribute,
 }
 
@@ -48,6 +62,10 @@ impl Rsc {
                     Target::Record { zone, name },
                 )
             }
+            Kind::Address => {
+                let ip = SECONDARY_IP.to_string();
+                (vec![("ip", ip.clone())], Target::Address { ip })
+            }
             Kind::Health => (vec![], Target::Attribute),
         };
         Rsc {
@@ -59,6 +77,25 @@ impl Rsc {
             env: vec![],
             aws_monitor: false,
         }
+    }
+
+    /// A resource of `agent` in a world seeded the way it needs (the
+    /// table's `seed`: secondary-ip needs both nodes in one subnet).
+    pub fn for_agent(agent: &str) -> Rsc {
+        Self::seeded(agent, &[])
+    }
+
+    /// [`for_agent`](Self::for_agent) with more seed arguments.
+    pub fn seeded(agent: &str, more: &[&str]) -> Rsc {
+        let mut args: Vec<&str> = known(agent).seed.to_vec();
+        args.extend_from_slice(more);
+        Rsc::new(
+            World::with(Seed {
+                args,
+                ..Seed::default()
+            }),
+            agent,
+        )
     }
 
     /// Also these parameters, in every action.
@@ -162,6 +199,7 @@ impl Rsc {
             Target::Routes => format!("{:?}", w.routes()),
             Target::Eip { alloc, .. } => format!("{:?}", w.eip_assoc(alloc)),
             Target::Record { zone, name } => format!("{:?}", w.a_record(zone, name)),
+            Target::Address { ip } => format!("{:?}", w.enis_holding(ip)),
             Target::Attribute => std::fs::read_to_string(self.attrd_log()).unwrap_or_default(),
         }
     }
@@ -189,6 +227,11 @@ impl Rsc {
             }
             Target::Eip { alloc, .. } => owner(&self.w.eip_assoc(alloc).0),
             Target::Record { .. } => self.record().map(|v| owner(&v[0])).unwrap_or_default(),
+            Target::Address { ip } => match self.w.enis_holding(ip).as_slice() {
+                [one] => owner(one),
+                [] => String::new(),
+                many => format!("split {many:?}"),
+            },
             Target::Attribute => String::new(),
         }
     }
