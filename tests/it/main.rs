@@ -14,6 +14,7 @@ mod dns;
 mod doctor;
 mod eip;
 mod faults;
+mod fence;
 mod floor;
 mod fuzz;
 mod iam;
@@ -28,6 +29,7 @@ fn main() {
     // an action against its deadline.
     let tests = [
         faults::tests(),
+        fence::tests(),
         agents::tests(),
         vip::tests(),
         eip::tests(),
