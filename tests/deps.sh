@@ -84,12 +84,18 @@ deps_e2e() {
 }
 
 # What bench/run.sh needs besides deps_packages: the ClusterLabs agents it
-# compares against (Debian resource-agents) and the tools they shell out to
-# (curl, dig, ip); their AWS CLI comes from PyPI (bench/setup-awscli.sh).
+# compares against (Debian resource-agents, and fence-agents for fence_aws)
+# and the tools they shell out to (curl, dig, ip); their AWS CLI and
+# fence_aws's newer boto3 come from PyPI (bench/setup-awscli.sh,
+# bench/setup-fence-aws.sh).
 deps_bench() {
     local missing=()
     [[ -x /usr/lib/ocf/resource.d/heartbeat/aws-vpc-move-ip && -x /usr/lib/ocf/resource.d/heartbeat/awseip &&
         -x /usr/lib/ocf/resource.d/heartbeat/aws-vpc-route53 ]] || missing+=(resource-agents)
+    # fence_aws and the fencing library it imports (/usr/share/fence).
+    [[ -x /usr/sbin/fence_aws && -f /usr/share/fence/fencing.py ]] || missing+=(fence-agents)
+    # fence_aws imports requests (python3-requests, a dependency of
+    # fence-agents); its boto3 comes from bench/setup-fence-aws.sh.
     command -v curl >/dev/null || missing+=(curl)
     command -v dig >/dev/null || missing+=(bind9-dnsutils)
     command -v ip >/dev/null || missing+=(iproute2)
