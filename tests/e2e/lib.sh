@@ -566,26 +566,10 @@ load_crm() {
     [[ -z $out ]] || printf '%s\n' "$out" | indent
 }
 
-# KNOWN BUG (src/fence/metadata.rs, reported to the lead): fence_ec2's
-# metadata marks secret_key private="1", which pcs 0.11's schema
-# (/usr/share/pcs/data/ocf-1.0.rng) does not allow, so `pcs stonith create
-# fence_ec2` and `pcs stonith describe fence_ec2` refuse the agent. While
-# pcs says exactly that, the pcs examples run with `pcs stonith create
-# --force` and every run says so; once the metadata is fixed the files run
-# unchanged again and nothing is printed.
-PCS_FENCE_BUG="fence_ec2' is not installed or does not provide valid metadata: Invalid attribute private"
-pcs_fence_bug() { # NODE: pcs refuses fence_ec2's metadata for the known reason
-    [[ $(nx "$1" pcs stonith describe fence_ec2 2>&1) == *"$PCS_FENCE_BUG"* ]]
-}
-
 # load_pcs NODE FILE: the file's pcs commands, run as a shell script.
 load_pcs() {
-    local out force=(cat)
-    if grep -q 'pcs stonith create' "$E2E_ROOT/crm-examples/$2" && pcs_fence_bug "$1"; then
-        say "KNOWN BUG: pcs 0.11 refuses fence_ec2's metadata (private=\"1\" on secret_key, src/fence/metadata.rs): $2 runs with 'pcs stonith create --force'"
-        force=(sed 's/pcs stonith create /pcs stonith create --force /')
-    fi
-    if ! out=$(example "$2" | "${force[@]}" | nx "$1" bash -euo pipefail -s 2>&1); then
+    local out
+    if ! out=$(example "$2" | nx "$1" bash -euo pipefail -s 2>&1); then
         say "pcs commands of $2 failed:"
         printf '%s\n' "$out" | indent
         return 1

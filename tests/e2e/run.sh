@@ -49,8 +49,10 @@ if [[ ${1:-} != --inside ]]; then
         echo "tests/e2e/run.sh must run as root: it creates namespaces and runs Pacemaker (try: sudo bash tests/e2e/run.sh)" >&2
         exit 1
     fi
+    # E2E_EXTRA=FILE: one more file of scenarios (demo/failover.sh), whose
+    # scenario_<name> functions may be asked for by name.
     for s in "$@"; do
-        [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || {
+        [[ -n ${E2E_EXTRA:-} || " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || {
             echo "tests/e2e/run.sh: no scenario '$s' (have: ${ALL_SCENARIOS[*]})" >&2
             exit 2
         }
@@ -80,6 +82,7 @@ if [[ ${1:-} != --inside ]]; then
         LC_ALL=C.UTF-8 E2E_VENV="$venv" E2E_BIN="$bin" E2E_WORK="$work" \
         E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" E2E_FULL="${E2E_FULL:-}" \
         E2E_BOOT_MS="${E2E_BOOT_MS:-2000}" E2E_TIMEOUT="${E2E_TIMEOUT:-900}" \
+        E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
         echo "e2e: timed out after ${E2E_TIMEOUT:-900}s (E2E_TIMEOUT); logs in $work" >&2
@@ -101,6 +104,10 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/lib.sh"
 # shellcheck source=tests/e2e/scenarios.sh
 . "$E2E_DIR/scenarios.sh"
+if [[ -n ${E2E_EXTRA:-} ]]; then
+    # shellcheck disable=SC1090
+    . "$E2E_EXTRA"
+fi
 
 cleanup() {
     trap - EXIT INT TERM
