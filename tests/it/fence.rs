@@ -564,6 +564,24 @@ fn race_check_refuses_when_this_node_is_being_fenced() {
         &f.stdin_env("node1", &lines.replace("off", "status"), &env),
         "Status: ON",
     );
+    // A hung metadata service: the same, within power_timeout.
+    let imds = Helper::proxy(&f.w.node("node1").imds);
+    imds.ctl("rule?action=*&fault=hang");
+    let imds_url = imds.url();
+    let hung = [
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds_url.as_str()),
+        env[1],
+        env[2],
+        env[3],
+        env[4],
+    ];
+    f.reset();
+    let r = f.stdin_env("node1", &format!("{lines}power_timeout=4\n"), &hung);
+    let line = failure(&r);
+    assert!(line.contains("refusing to fence"), "{line}");
+    assert!(r.elapsed < Duration::from_secs(4), "{:?}", r.elapsed);
+    no_stop(&f);
+    assert_eq!(f.state("node2"), "running");
     // And with the race check off, it fences.
     ok(
         &f.stdin_env("node1", &format!("{lines}skip_race_check=1\n"), &env),

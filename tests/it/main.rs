@@ -29,7 +29,6 @@ fn main() {
     // an action against its deadline.
     let tests = [
         faults::tests(),
-        fence::tests(),
         agents::tests(),
         vip::tests(),
         eip::tests(),
@@ -38,6 +37,8 @@ fn main() {
         iam::tests(),
         floor::tests(),
         doctor::tests(),
+        // Deadline-bound too, but after the fault tests, not beside them.
+        fence::tests(),
         fuzz::tests(),
     ]
     .into_iter()
