@@ -230,7 +230,7 @@ def cmd_bars(args):
         bar = " " * a + ("█" * (b - a) if b > a else "▏")
         span = f"{t0:5.2f}" if t1 == t0 else f"{t0:5.2f}-{t1:5.2f} ({t1 - t0:.2f} s)"
         print(f"  {label:<{lw}}  {bar:<{width + 1}} {span}")
-    step = 1 if end <= 15 else 2 if end <= 30 else 5
+    step = next((st for st in (1, 2, 5, 10, 20) if st * scale >= 4), 50)
     axis, ticks = [" "] * (width + 1), [" "] * (width + 8)
     for t in range(0, int(end) + 1, step):
         x = round(t * scale)
