@@ -96,7 +96,7 @@ class Lab:
         sh("cc", "-O2", "-o", self.spawn_bin, os.path.join(REPO, "bench", "spawn.c"))
         self.layout = os.path.join(self.tmp, "layout")
         sh("bash", os.path.join(REPO, "ocf", "install.sh"), "--root", self.layout, self.args.bin)
-        for n in DEVS:
+        for n in list(DEVS) + ["fence"]:
             os.makedirs(os.path.join(self.tmp, f"rsctmp-{n}"))
 
     def dns(self, zone):
@@ -213,10 +213,36 @@ class Lab:
         e.update(extra)
         return e
 
+    def fence_env(self, impl, extra):
+        """A fence agent's environment: pacemaker-fenced's (PATH, locale, what
+        /etc/default/pacemaker adds), its parameters come on stdin."""
+        e = {"PATH": SYS_PATH, "LC_ALL": "C", "HOME": self.home,
+             "AWS_ENDPOINT_URL": self.proxy,
+             # fence_ec2 keeps the node's identity cache in HA_RSCTMP/ocf-aws
+             # (default /run/resource-agents, shared with the resource agents):
+             # the lab's own, not the host's, and one for the fence world.
+             "HA_RSCTMP": os.path.join(self.tmp, "rsctmp-fence")}
+        if impl == "theirs":
+            # Debian's boto3 1.26 ignores AWS_ENDPOINT_URL: the pinned newer
+            # one (bench/setup-fence-aws.sh) goes first on fence_aws's path.
+            e["PYTHONPATH"] = self.args.fence_aws_pythonpath
+        e.update(extra)
+        return e
+
     def run(self, impl, agent, node, action, params, interval=10000, extra=None, latency_ms=0):
-        path = (os.path.join(self.layout, "usr/lib/ocf/resource.d/aws", agent) if impl == "ours"
-                else os.path.join(HB, agent))
-        env = self.env(impl, agent, node, action, params, interval, extra or {})
+        stdin = None
+        if agent.startswith("fence_"):
+            # The fence-agents protocol: no arguments, key=value lines on stdin.
+            path = (os.path.join(self.layout, "usr/sbin", agent) if impl == "ours"
+                    else os.path.join("/usr/sbin", agent))
+            env = self.fence_env(impl, extra or {})
+            stdin = os.path.join(self.tmp, "in")
+            with open(stdin, "w") as f:
+                f.write("".join(f"{k}={v}\n" for k, v in {"action": action, **params}.items()))
+        else:
+            path = (os.path.join(self.layout, "usr/lib/ocf/resource.d/aws", agent) if impl == "ours"
+                    else os.path.join(HB, agent))
+            env = self.env(impl, agent, node, action, params, interval, extra or {})
         http("POST", self.proxy + "/_proxy/reset")
         if latency_ms:
             # A real region answers in tens of milliseconds; moto answers in
@@ -226,7 +252,9 @@ class Lab:
         http("POST", f"http://{IMDS_ADDR}/_emulator/reset-stats")
         out = os.path.join(self.tmp, "out")
         err = os.path.join(self.tmp, "err")
-        m = subprocess.run([self.spawn_bin, str(AGENT_TIMEOUT_S + 60), out, err, path, action],
+        argv = ([self.spawn_bin, "-i", stdin, str(AGENT_TIMEOUT_S + 60), out, err, path] if stdin
+                else [self.spawn_bin, str(AGENT_TIMEOUT_S + 60), out, err, path, action])
+        m = subprocess.run(argv,
                            env=env, cwd="/", stdout=subprocess.PIPE, text=True, check=True)
         rc, wall, cpu, rss = m.stdout.split()
         rc, wall, cpu, rss = int(rc), float(wall), float(cpu), int(rss)
@@ -497,6 +525,57 @@ def cases(lab, args):
         Case("az meta-data", "ours", "az", "meta-data", "node1", {}, lambda: None, meta, world=w),
     ]
 
+    # -- fence_ec2 / fence_aws: node1 fences node2 -----------------------------
+    # A world of its own, so stopping node2's instance touches no other case.
+    wf = lab.seed(1)
+    victim, me = wf["nodes"]["node2"]["instance_id"], wf["nodes"]["node1"]["instance_id"]
+
+    def inst_state(iid):
+        r = lab.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+        return r["State"]["Name"]
+
+    def power(state):
+        def pre():
+            # Moto stops and starts at once (tests/world/README.md).
+            if state == "running" and inst_state(victim) != "running":
+                lab.ec2.start_instances(InstanceIds=[victim])
+            elif state == "stopped" and inst_state(victim) != "stopped":
+                lab.ec2.stop_instances(InstanceIds=[victim], Force=True)
+        return pre
+
+    def is_(state, calls=None, out=None):
+        def check(r):
+            got = inst_state(victim)
+            if got != state:
+                return f"{victim} is {got}, want {state}"
+            if inst_state(me) != "running":
+                return f"the fencing node's own {me} is {inst_state(me)}"
+            for op, want in (calls or {}).items():
+                if r["api"].get(op, 0) != want:
+                    return f"{r['api'].get(op, 0)} {op}, want {want} (API: {r['api']})"
+            for s in out or ():
+                if s not in r["stdout"]:
+                    return f"{s!r} not in stdout: {r['stdout'].strip()[:300]!r}"
+            return None
+        return check
+
+    for impl, agent in (("ours", "fence_ec2"), ("theirs", "fence_aws")):
+        # The same device parameters for both, as pcs would pass them.
+        P = {"plug": victim, "region": REGION, "filter": f"vpc-id={wf['vpc_id']}"}
+        F = lambda action, pre, check, rc=0, params=P, **kw: Case(
+            f"fence {action}", impl, agent, action, "node1", params, pre, check, rc=rc,
+            world=wf, **kw)
+        out += [
+            F("off", power("running"), is_("stopped", {"StopInstances": 1})),
+            F("on", power("stopped"), is_("running", {"StartInstances": 1})),
+            F("reboot", power("running"), is_("running", {"StopInstances": 1, "StartInstances": 1})),
+            F("status", power("running"), is_("running", {"StopInstances": 0})),
+            F("list", power("running"), is_("running", {"StopInstances": 0}, out=[victim, me])),
+            F("monitor", power("running"), is_("running", {"StopInstances": 0})),
+            F("metadata", lambda: None, meta, params={}),
+            F("validate-all", power("running"), is_("running", {"StopInstances": 0})),
+        ]
+
     for c in out:
         if c.agent in ("eip", "dns", "az", "awseip", "aws-vpc-route53") and c.interval and \
                 c.action in ("monitor", "stop"):
@@ -558,6 +637,9 @@ def machine(args):
         "ocf_aws": first([args.bin, "--version"]),
         "awscli": first([os.path.join(args.awscli_venv, "bin", "aws"), "--version"]),
         "resource_agents": first(["dpkg-query", "-W", "-f", "${Version}", "resource-agents"]),
+        "fence_agents": first(["dpkg-query", "-W", "-f", "${Version}", "fence-agents"]),
+        "boto3_of_fence_aws": first(["env", f"PYTHONPATH={args.fence_aws_pythonpath}", "/usr/bin/python3",
+                                     "-c", "import boto3; print(boto3.__version__)"]),
         "moto": first([os.path.join(args.venv, "bin", "python"), "-c",
                        "import moto; print(moto.__version__)"]),
         "python_of_awscli": first(["/usr/bin/python3", "--version"]),
@@ -583,7 +665,7 @@ def report(rows, mach, args, elapsed):
     keys = list(dict.fromkeys(r["key"] for r in rows))
     L = []
     mode = "quick (1 run each, no warm-up)" if args.quick else f"full (median of {args.runs} runs after 1 warm-up)"
-    L.append("# ocf-aws vs ClusterLabs resource-agents: side-by-side benchmark\n")
+    L.append("# ocf-aws vs ClusterLabs resource-agents and fence-agents: side-by-side benchmark\n")
     L.append(f"Generated {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} "
              f"by `bash bench/run.sh{' --quick' if args.quick else ''}` in {elapsed / 60:.1f} min; mode: {mode}.\n")
     L.append("| Machine | |\n| --- | --- |")
@@ -591,7 +673,9 @@ def report(rows, mach, args, elapsed):
         L.append(f"| {k} | {v} |")
     L.append("")
     L.append("ours = ocf-aws release build through the installed layout; theirs = Debian "
-             "resource-agents (aws-vpc-move-ip, awseip, aws-vpc-route53) with the pinned AWS CLI v1. "
+             "resource-agents (aws-vpc-move-ip, awseip, aws-vpc-route53) with the pinned AWS CLI v1, "
+             "and Debian fence-agents' fence_aws with a pinned newer boto3 (fence rows: node1 "
+             "fences node2; fence_ec2 through /usr/sbin/fence_ec2 of the installed layout). "
              "Same moto (via a counting pass-through proxy), same IMDS emulator on "
              "169.254.169.254, same network namespace; credentials from the instance role for both. "
              "Wall and CPU in seconds, peak RSS in MB (largest process of the tree); ratio = ours/theirs. "
@@ -632,7 +716,7 @@ def report(rows, mach, args, elapsed):
             ", ".join(f"{a} {c}" for a, c in sorted(r["api"].items())) or "none")
         L.append(f"| {k} | {f(o)} | {f(t)} |")
     targets = check_targets(by)
-    L.append("\n## Targets (issue 6)\n")
+    L.append("\n## Targets (issue 6; fence: issue 12)\n")
     L.append("| Target | measured | met |\n| --- | --- | --- |")
     for name, meas, met in targets:
         L.append(f"| {name} | {meas} | {'yes' if met else ('**no**' if met is False else 'n/a')} |")
@@ -665,6 +749,13 @@ ADAPTATIONS = """## What the ClusterLabs agents were given to run here
 - aws-vpc-route53: `fullname` with the trailing dot, `ip=local`, `ttl=10`; its recurring
   monitor uses `dig`, answered by `tests/world/dns_responder.py` on 127.0.0.1:53 from moto's zone.
 - Both log to stderr only (`HA_LOGFACILITY=none`).
+- fence_aws (fence-agents 4.12): the pinned boto3/botocore 1.44.5 of
+  `bench/requirements-fence-aws.txt` first on its `PYTHONPATH` (Debian's boto3 1.26 ignores
+  `AWS_ENDPOINT_URL`); jmespath, dateutil, urllib3, requests and the fencing library stay
+  Debian's. The same stdin for both agents (`action`, `plug` = node2's instance id,
+  `region`, `filter=vpc-id=…`), the same environment (`PATH`, `LC_ALL`, `HOME` as above,
+  `AWS_ENDPOINT_URL`), credentials from the instance role for both. Its polls (every second
+  until the state is reached) are part of what is measured.
 """
 
 
@@ -736,6 +827,21 @@ def check_targets(by):
     i = g("vip monitor (local)", "ours", "imds_n")
     T.append(("vip monitor depth 0: 0 AWS and ≤ 1 IMDS requests",
               "–" if a is None else f"{a:g} AWS, {i:g} IMDS", None if a is None else a == 0 and i <= 1))
+    # fence_ec2 against fence_aws (issue 12).
+    rat("fence off: wall ≤ 1/10", "fence off", "wall_s", 1 / 10)
+    rat("fence monitor: CPU ≤ 1/20", "fence monitor", "cpu_s", 1 / 20)
+    rat("fence status: peak RSS ≤ 1/3", "fence status", "rss_kb", 1 / 3)
+    # The race check is one DescribeInstances (this node's own instance and
+    # the target's state), then StopInstances, then DescribeInstances until
+    # stopped (moto stops at once: one poll).
+    api_floor("fence off = 1 DescribeInstances (race check) + 1 StopInstances + the polls",
+              "fence off",
+              lambda a: a.get("StopInstances") == 1 and a.get("DescribeInstances", 0) >= 2
+              and extra(a, {"DescribeInstances", "StopInstances"}) == 0)
+    p = g("fence off", "ours", "api")
+    T.append(("fence off: polls (DescribeInstances after StopInstances) here, where moto "
+              "stops at once", "–" if p is None else f"{p.get('DescribeInstances', 0) - 1}",
+              None if p is None else p.get("DescribeInstances", 0) - 1 == 1))
     for agent in ("vip", "eip", "dns", "az"):
         w = g(f"{agent} meta-data", "ours", "wall_s")
         T.append((f"{agent} meta-data ≤ 5 ms wall", "–" if w is None else f"{w * 1000:.1f} ms",
@@ -748,6 +854,8 @@ def main():
     ap.add_argument("--bin", required=True, help="ocf-aws binary to measure")
     ap.add_argument("--venv", required=True, help="moto venv (tests/world/setup-venv.sh)")
     ap.add_argument("--awscli-venv", required=True, help="AWS CLI venv (bench/setup-awscli.sh)")
+    ap.add_argument("--fence-aws-pythonpath", required=True,
+                    help="fence_aws's newer boto3 (bench/setup-fence-aws.sh)")
     ap.add_argument("--quick", action="store_true", help="one run each, no warm-up (CI)")
     ap.add_argument("--runs", type=int, default=5, help="measured runs per case (full mode)")
     ap.add_argument("--snapshot", action="store_true",

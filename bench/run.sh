@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The side-by-side benchmark: ocf-aws against the ClusterLabs agents
-# (aws-vpc-move-ip, awseip, aws-vpc-route53 with the AWS CLI v1), on the same
+# (aws-vpc-move-ip, awseip, aws-vpc-route53 with the AWS CLI v1) and fence_ec2
+# against fence-agents' fence_aws (boto3), on the same
 # emulated AWS, in a private network namespace. As root:
 #
 #   bash bench/run.sh              # full: median of 5 runs after a warm-up (~25 min)
@@ -36,6 +37,7 @@ deps_packages
 deps_bench
 venv=$(bash tests/world/setup-venv.sh | tail -n1)
 awscli_venv=$(bash bench/setup-awscli.sh | tail -n1)
+fence_aws_path=$(bash bench/setup-fence-aws.sh | tail -n1)
 if [[ -z $bin ]]; then
     deps_rust
     # The release profile is what users install; debug would flatter nobody.
@@ -47,4 +49,5 @@ fi
 # moto live) and mount namespace (for its own /sys and /etc/resolv.conf);
 # everything in it dies with the harness.
 exec unshare --net --mount --propagation private -- \
-    "$venv/bin/python" bench/bench.py --bin "$bin" --awscli-venv "$awscli_venv" --venv "$venv" "${args[@]}"
+    "$venv/bin/python" bench/bench.py --bin "$bin" --awscli-venv "$awscli_venv" \
+    --fence-aws-pythonpath "$fence_aws_path" --venv "$venv" "${args[@]}"

@@ -1,7 +1,9 @@
 /* Runs one agent and reports what it cost, for bench.py.
  *
- *   spawn TIMEOUT_S OUTFILE ERRFILE PROGRAM ARG...
+ *   spawn [-i INFILE] TIMEOUT_S OUTFILE ERRFILE PROGRAM ARG...
  *
+ * The agent's stdin is INFILE (a fence agent's key=value lines), else
+ * /dev/null.
  * Prints "rc wall_s cpu_s maxrss_kb" on stdout. Written in C because the
  * peak RSS of a forked child starts at its parent's (Linux carries the
  * pre-exec high-water mark into ru_maxrss): forked from the Python harness,
@@ -24,8 +26,14 @@ static pid_t child;
 static void on_alarm(int sig) { (void)sig; kill(-child, SIGKILL); }
 
 int main(int argc, char **argv) {
+    const char *in = "/dev/null";
+    if (argc > 2 && argv[1][0] == '-' && argv[1][1] == 'i' && argv[1][2] == 0) {
+        in = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 5) {
-        fprintf(stderr, "usage: spawn TIMEOUT_S OUTFILE ERRFILE PROGRAM ARG...\n");
+        fprintf(stderr, "usage: spawn [-i INFILE] TIMEOUT_S OUTFILE ERRFILE PROGRAM ARG...\n");
         return 2;
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -37,7 +45,7 @@ int main(int argc, char **argv) {
         setsid();
         int o = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int e = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int n = open("/dev/null", O_RDONLY);
+        int n = open(in, O_RDONLY);
         if (o < 0 || e < 0 || n < 0) _exit(126);
         dup2(n, 0); dup2(o, 1); dup2(e, 2);
         execv(argv[4], argv + 4);

@@ -1,25 +1,104 @@
 #!/usr/bin/env bash
-# Failover demo: ocf:aws:vip moves an overlay IP from node1 to node2 of a
-# simulated two-node cluster, against the local AWS emulator (moto) and the
-# project's instance-metadata emulator. No AWS account, no Pacemaker: the
-# script plays Pacemaker's part and runs the agent exactly as Pacemaker
-# would (through its resource.d symlink, clean environment, action as argv[1]).
+# Failover demo: a two-node Pacemaker cluster on the emulated AWS (moto and
+# the project's instance-metadata emulator, no AWS account), running
+# crm-examples/group.crm as it is: vip + eip + dns + an application in one
+# group, the az clone, and fencing with fence_ec2. node1 crashes; node2
+# fences it (its instance is stopped in EC2), starts the group, and every
+# route, the Elastic IP and the DNS record follow. Prints crm_mon and the AWS
+# state before and after, and the failover as a bar chart on one time axis.
 #
-#   sudo bash demo/failover.sh        # fresh Debian 12 is fine; ~5 min first time (build)
+#   sudo bash demo/failover.sh          # ~2 min (plus the first build and apt)
+#   sudo bash demo/failover.sh --quick  # the single-agent walk-through: the
+#                                       # script plays Pacemaker for ocf:aws:vip
 #
-# Root because it works in a private network + mount namespace, so nothing
-# touches the host's interfaces. Installs what it needs like tests/run.sh
-# (tests/deps.sh), builds with `cargo build`, then re-runs itself inside
-# `unshare`.
+# It is the end-to-end harness (tests/e2e/run.sh) running one more scenario,
+# defined below: real Pacemaker 2.1 and Corosync 3 in network namespaces, the
+# nodes' fates tied to their instances' states (tests/e2e/README.md).
+# Root because it makes namespaces; installs what it needs (tests/deps.sh,
+# tests/e2e/deps.sh), builds with `cargo build`, leaves nothing behind.
 set -euo pipefail
+
+# ------------------------------------------- the scenario, for run.sh
+# run.sh sources this file (E2E_EXTRA) inside its namespaces, after lib.sh
+# and scenarios.sh, and runs scenario_demo.
+if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
+    SCENARIO_TITLE[demo]="failover demo: node1 crashes, node2 fences it and takes vip + eip + dns (crm-examples/group.crm)"
+    if [[ -t 1 ]]; then DEMO_BOLD=$'\033[1m' DEMO_PLAIN=$'\033[0m'; else DEMO_BOLD="" DEMO_PLAIN=""; fi
+    demo_heading() { printf '\n%s=== %s ===%s\n' "$DEMO_BOLD" "$*" "$DEMO_PLAIN"; }
+    demo_aws() { # what EC2 and Route 53 say now
+        local st
+        st=$(aws_state)
+        "$SYSPY" - "$WORLD" "$st" "$("$PY" "$E2E_DIR/aws.py" instances --world "$WORLD" --endpoint "$E2E_MOTO")" <<'EOF'
+import json, sys
+w, st, inst = json.load(open(sys.argv[1])), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+who = {n["eni_id"]: k for k, n in w["nodes"].items()}
+ips = {n["private_ip"]: k for k, n in w["nodes"].items()}
+for k, n in sorted(w["nodes"].items()):
+    print(f"      instance {n['instance_id']} ({k}, Name={k}): {inst.get(k)}")
+for rt, eni in sorted(st["routes"].items()):
+    print(f"      route table {rt}: {w['vip']}/32 -> {eni} ({who.get(eni, '?')})")
+e = st["eip"]
+print(f"      Elastic IP {w['eip']['public_ip']}: -> {e['eni']} / {e['private_ip']} ({who.get(e['eni'], 'nobody')})")
+print(f"      {w['zone']['record']} A {', '.join(st['record'])} ({', '.join(ips.get(v, '?') for v in st['record'])})")
+EOF
+    }
+    demo_mon() { nx "$1" crm_mon -1 2>&1 | sed -n '/Node List/,$p' | indent; }
+    scenario_demo() {
+        demo_heading "A two-node cluster on the emulated AWS"
+        say "node1 and node2 are network namespaces of this machine, each with its"
+        say "instance's ENI MAC and private IP, its own instance metadata, and real"
+        say "Corosync + Pacemaker; crm-examples/group.crm is loaded with only its"
+        say "placeholders filled in (fence_ec2 finds each node by its Name tag)."
+        two_node_cluster crm || return 1
+        demo_heading "BEFORE: crm_mon on node1"
+        demo_mon node1
+        demo_heading "BEFORE: AWS"
+        demo_aws
+        demo_heading "node1 crashes (SIGKILL of its corosync and pacemakerd, no stop runs)"
+        crash_failover demo || return 1
+        demo_heading "AFTER: crm_mon on node2"
+        demo_mon node2
+        demo_heading "AFTER: AWS"
+        demo_aws
+        demo_heading "The failover, step by step (seconds after the crash)"
+        local cols=${COLUMNS:-120}
+        [[ $cols =~ ^[0-9]+$ ]] || cols=120
+        "$SYSPY" "$E2E_DIR/timeline.py" bars "$E2E_WORK/timeline.jsonl" \
+            --width "$(((cols > 100 ? cols : 100) - 70))"
+        say "Fencing is the reboot Pacemaker asks for: StopInstances, then StartInstances"
+        say "(the test world's boot time, E2E_BOOT_MS, stands in for EC2's); node1 rejoins."
+        fate_stop
+        cluster_down
+    }
+    return 0
+fi
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+if [[ ${1:-} != --quick && ${1:-} != --inside ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "demo/failover.sh must run as root: it creates network namespaces and runs Pacemaker (try: sudo bash demo/failover.sh)" >&2
+        exit 1
+    fi
+    # shellcheck source=tests/deps.sh
+    . tests/deps.sh
+    deps_packages
+    deps_rust
+    echo "==> cargo build (the first build compiles the AWS SDK: ~5 min)" >&2
+    cargo build
+    rc=0
+    COLUMNS=${COLUMNS:-$(tput cols 2>/dev/null || echo 120)} \
+        E2E_EXTRA="$root/demo/failover.sh" E2E_TIMEOUT=${E2E_TIMEOUT:-600} \
+        bash tests/e2e/run.sh demo || rc=$?
+    ((rc == 0)) && echo "demo: passed" || echo "demo: FAILED (rc $rc)"
+    exit "$rc"
+fi
+[[ ${1:-} != --quick ]] || shift
+
 VIP=10.1.0.10
 TABLES=3
 
-# ---------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
     if [[ $(id -u) -ne 0 ]]; then
         echo "demo/failover.sh must run as root: it creates a private network namespace (try: sudo bash demo/failover.sh)" >&2

@@ -84,12 +84,18 @@ deps_e2e() {
 }
 
 # What bench/run.sh needs besides deps_packages: the ClusterLabs agents it
-# compares against (Debian resource-agents) and the tools they shell out to
-# (curl, dig, ip); their AWS CLI comes from PyPI (bench/setup-awscli.sh).
+# compares against (Debian resource-agents, and fence-agents for fence_aws)
+# and the tools they shell out to (curl, dig, ip); their AWS CLI and
+# fence_aws's newer boto3 come from PyPI (bench/setup-awscli.sh,
+# bench/setup-fence-aws.sh).
 deps_bench() {
     local missing=()
     [[ -x /usr/lib/ocf/resource.d/heartbeat/aws-vpc-move-ip && -x /usr/lib/ocf/resource.d/heartbeat/awseip &&
         -x /usr/lib/ocf/resource.d/heartbeat/aws-vpc-route53 ]] || missing+=(resource-agents)
+    # fence_aws and the fencing library it imports (/usr/share/fence).
+    [[ -x /usr/sbin/fence_aws && -f /usr/share/fence/fencing.py ]] || missing+=(fence-agents)
+    # fence_aws imports requests (python3-requests, a dependency of
+    # fence-agents); its boto3 comes from bench/setup-fence-aws.sh.
     command -v curl >/dev/null || missing+=(curl)
     command -v dig >/dev/null || missing+=(bind9-dnsutils)
     command -v ip >/dev/null || missing+=(iproute2)
@@ -98,7 +104,9 @@ deps_bench() {
 
 # Tools of packaging/build.sh and tests/packaging.sh: rpmbuild (Debian's rpm
 # package), dpkg-shlibdeps (dpkg-dev; cargo-deb's $auto dependencies), man
-# and groff to render the pages, and cargo-deb, pinned because its asset and
+# and groff to render the pages, xmllint, what tests/packaging.sh asks about
+# the installed agents (crm_resource and stonith_admin from
+# pacemaker-cli-utils, pcs, crmsh), and cargo-deb, pinned because its asset and
 # symlink handling changed between releases. Call after deps_rust.
 DEPS_CARGO_DEB=3.8.0
 deps_packaging() {
@@ -107,6 +115,10 @@ deps_packaging() {
     command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev)
     command -v man >/dev/null || missing+=(man-db)
     command -v groff >/dev/null || missing+=(groff-base)
+    command -v xmllint >/dev/null || missing+=(libxml2-utils)
+    command -v crm_resource >/dev/null && command -v stonith_admin >/dev/null || missing+=(pacemaker-cli-utils)
+    command -v pcs >/dev/null || missing+=(pcs)
+    command -v crm >/dev/null || missing+=(crmsh)
     deps_apt "${missing[@]}"
     if [[ $(cargo deb --version 2>/dev/null) != "cargo-deb $DEPS_CARGO_DEB" ]]; then
         echo "deps: cargo install cargo-deb $DEPS_CARGO_DEB (about 2 minutes, once)" >&2

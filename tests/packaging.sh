@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The packages as a user gets them: builds the .deb and the .rpm
 # (packaging/build.sh), installs the .deb on this machine with dpkg, checks
-# what Pacemaker and man see, removes it again, and compares the .rpm's
-# layout and scriptlets with the .deb's.
+# what Pacemaker (crm_resource, stonith_admin, pcs, crmsh) and man see,
+# removes it again, and compares the .rpm's layout and scriptlets with the
+# .deb's.
 #
 #   bash tests/packaging.sh              # as root; builds the packages first
 #   bash tests/packaging.sh DEB RPM      # test packages built already
@@ -95,6 +96,13 @@ for d in /usr/lib/ocf/lib/aws /usr/lib/ocf/resource.d/aws /usr/share/doc/ocf-aws
 done
 
 echo "--- the .deb"
+# The fence agents (ocf-aws --list-fence) and their pages, asked of the
+# .deb before it is installed (the binary's own list comes after dpkg -i).
+for f in /usr/sbin/fence_ec2 /usr/share/man/man8/fence_ec2.8.gz; do
+    check "the .deb has $f" grep -q " $f\( \|$\)" "$work/deb.list"
+done
+check "/usr/sbin/fence_ec2 is a symlink in the .deb ($(grep ' /usr/sbin/fence_ec2 ' "$work/deb.list"))" \
+    grep -q '^l /usr/sbin/fence_ec2 -> ' "$work/deb.list"
 control() { dpkg-deb -f "$deb" "$1"; }
 check "Depends has iproute2 ($(control Depends))" grep -qw iproute2 <<<"$(control Depends)"
 check "Recommends pacemaker-cli-utils" grep -qx pacemaker-cli-utils <<<"$(control Recommends)"
@@ -122,8 +130,12 @@ bin=/usr/lib/ocf/lib/aws/ocf-aws
 check "$bin is an executable file, not a link" test -f "$bin" -a ! -L "$bin" -a -x "$bin"
 agents=$("$bin" --list | sort)
 [[ -n $agents ]] || bad "$bin --list printed nothing"
+fences=$("$bin" --list-fence | sort)
+[[ -n $fences ]] || bad "$bin --list-fence printed nothing"
+fence_links=()
+for f in $fences; do fence_links+=("/usr/sbin/$f"); done
 
-for link in /usr/sbin/ocf-aws /usr/lib/ocf/resource.d/aws/*; do
+for link in /usr/sbin/ocf-aws "${fence_links[@]}" /usr/lib/ocf/resource.d/aws/*; do
     target=$(readlink "$link" || true)
     if [[ -L $link && $target != /* && $(realpath "$link") == "$bin" ]]; then
         ok "$link -> $target (relative, resolves to $bin)"
@@ -151,10 +163,51 @@ for a in $agents; do
     fi
 done
 
+# Fence agents: pacemaker-fenced's discovery (executables named fence_* in
+# /usr/sbin), which stonith_admin does without a running cluster for
+# --list-installed and --metadata, and what pcs and crmsh make of it.
+echo "--- Pacemaker: fence agents"
+installed_fences=$(timeout 60 stonith_admin --list-installed 2>"$work/sa.err" || true)
+for f in $fences; do
+    check "stonith_admin --list-installed lists $f" grep -qx "$f" <<<"$installed_fences"
+    # pacemaker-fenced edits the agent's metadata: action, plug and port
+    # become required="0" (it supplies them) and it adds start and stop;
+    # anything else must be ours unchanged (private="1" included).
+    if ! timeout 60 stonith_admin --metadata --agent "$f" >"$work/sa.$f" 2>"$work/sa.$f.err"; then
+        bad "stonith_admin --metadata --agent $f failed: $(head -n 2 "$work/sa.$f.err")"
+    elif diff <(echo action=metadata | "/usr/sbin/$f" | xmllint --format - |
+            sed -E 's/(<parameter name="(action|plug|port)" .*)required="1"/\1required="0"/') \
+            <(xmllint --format "$work/sa.$f" | grep -Ev '<action name="(start|stop)" timeout="20s"/>') \
+            >"$work/sa.$f.diff"; then
+        ok "stonith_admin --metadata --agent $f prints our metadata (as pacemaker-fenced edits it)"
+    else
+        bad "stonith_admin --metadata --agent $f differs from ours beyond fenced's edits: $(head -n 6 "$work/sa.$f.diff" | tr '\n' ' ')"
+    fi
+    if grep -q 'private="1"' <(echo action=metadata | "/usr/sbin/$f"); then
+        check "stonith_admin --metadata --agent $f keeps private=\"1\" (pacemaker-fenced honours it)" \
+            grep -q 'private="1"' "$work/sa.$f"
+    fi
+    # pcs validates the metadata against its own OCF RelaxNG schema
+    # (/usr/share/pcs/data/ocf-1.0.rng) before it shows it or creates a
+    # device with it.
+    if timeout 120 pcs stonith describe "$f" >"$work/pcs.$f" 2>&1 && grep -q "^$f - " "$work/pcs.$f"; then
+        ok "pcs stonith describe $f ($(wc -l <"$work/pcs.$f") lines)"
+    else
+        bad "pcs stonith describe $f: $(head -n 2 "$work/pcs.$f" | tr '\n' ' ')"
+    fi
+    if timeout 120 crm ra info "stonith:$f" >"$work/crm.$f" 2>&1 && grep -qx "stonith:$f" "$work/crm.$f" &&
+        grep -q '^plug ' "$work/crm.$f"; then
+        ok "crm ra info stonith:$f ($(wc -l <"$work/crm.$f") lines)"
+    else
+        bad "crm ra info stonith:$f: $(head -n 2 "$work/crm.$f" | tr '\n' ' ')"
+    fi
+done
+
 echo "--- man pages"
 pages=()
 for a in $agents; do pages+=("ocf_aws_$a:7"); done
 pages+=("ocf-aws:8")
+for f in $fences; do pages+=("$f:8"); done
 for p in "${pages[@]}"; do
     name=${p%:*} section=${p#*:}
     file=/usr/share/man/man$section/$name.$section.gz
@@ -179,6 +232,9 @@ for a in $agents; do
     zcat "/usr/share/man/man7/ocf_aws_$a.7.gz" | cmp -s - <(/usr/sbin/ocf-aws man "$a") || same_pages=0
 done
 zcat /usr/share/man/man8/ocf-aws.8.gz | cmp -s - <(/usr/sbin/ocf-aws man ocf-aws) || same_pages=0
+for f in $fences; do
+    zcat "/usr/share/man/man8/$f.8.gz" | cmp -s - <(/usr/sbin/ocf-aws man "$f") || same_pages=0
+done
 check "the installed pages are what the installed binary generates" test "$same_pages" = 1
 
 echo "--- docs and run directory"
@@ -210,6 +266,11 @@ for d in /usr/lib/ocf/lib/aws /usr/lib/ocf/resource.d/aws /usr/share/doc/ocf-aws
     if [[ -e $d ]]; then left+=("$d"); fi
 done
 check "dpkg -r left no file of the package (${left[*]:-none left})" test "${#left[@]}" -eq 0
+for f in "${fence_links[@]}"; do
+    check "dpkg -r removed $f" test ! -e "$f" -a ! -L "$f"
+done
+check "stonith_admin --list-installed no longer lists $(tr '\n' ' ' <<<"$fences")" \
+    test -z "$(timeout 60 stonith_admin --list-installed 2>/dev/null | grep -Fx "$fences")"
 check "dpkg forgot the package (no conffiles to keep)" \
     test -z "$(dpkg-query -W -f '${db:Status-Abbrev}' ocf-aws 2>/dev/null | grep -v '^un')"
 dpkg --purge ocf-aws >/dev/null 2>&1 || true
@@ -230,6 +291,9 @@ else
 fi
 extra_dirs=$(comm -13 <(grep '^d ' "$work/deb.list") <(grep '^d ' "$work/rpm.list"))
 check "every directory the .rpm owns is in the .deb (${extra_dirs:-ok})" test -z "$extra_dirs"
+for f in /usr/sbin/fence_ec2 /usr/share/man/man8/fence_ec2.8.gz; do
+    check "the .rpm has $f" grep -q " $f\( \|$\)" "$work/rpm.list"
+done
 check "no %{_libdir} (lib64) path in the .rpm" test -z "$(rpm -qlp "$rpm" 2>/dev/null | grep lib64)"
 # The intended scriptlet is the spec's own %post, verbatim: nothing added by
 # rpmbuild's macros, nothing else.

@@ -11,9 +11,11 @@ const SILENT: &[&str] = &["nodename"];
 
 /// The `key=value` lines of stdin: blank lines and `#` comments skipped,
 /// split at the first `=`, surrounding quotes removed, `-` and `_`
-/// spellings equal, `option` read as `action` (its old name), the last of
-/// duplicates wins. Returns the map and one warning per line it ignored.
-pub fn from_stdin(text: &str) -> (BTreeMap<String, String>, Vec<String>) {
+/// spellings equal, `option` read as `action` (its old name) and an alias
+/// of `table` as its parameter (`port` as `plug`), the last of duplicates
+/// wins, whatever their spelling (as fence-agents, which maps both to one
+/// option). Returns the map and one warning per line it ignored.
+pub fn from_stdin(table: &[Param], text: &str) -> (BTreeMap<String, String>, Vec<String>) {
     let mut map = BTreeMap::new();
     let mut warnings = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -29,7 +31,10 @@ pub fn from_stdin(text: &str) -> (BTreeMap<String, String>, Vec<String>) {
         let key = if key == "option" {
             "action".into()
         } else {
-            key
+            table
+                .iter()
+                .find(|p| p.aliases.contains(&key.as_str()))
+                .map_or(key, |p| p.name.to_string())
         };
         if SILENT.contains(&key.as_str()) {
             continue;
@@ -128,6 +133,7 @@ mod tests {
     #[test]
     fn stdin_lines_as_fence_agents_read_them() {
         let (m, w) = from_stdin(
+            T,
             "# a comment\n\n action = off \nplug=\"i-0123\"\npower-timeout='30'\n\
              nodename=node1\nbogus line\noption=reboot\nregion=a\nregion=b\n",
         );
@@ -142,7 +148,7 @@ mod tests {
 
     #[test]
     fn values_keep_inner_equals_and_quotes() {
-        let (m, _) = from_stdin("filter=tag:Name=db\nx='it''s'\n");
+        let (m, _) = from_stdin(T, "filter=tag:Name=db\nx='it''s'\n");
         assert_eq!(m.get("filter").map(String::as_str), Some("tag:Name=db"));
         assert_eq!(m.get("x").map(String::as_str), Some("it''s"));
     }
@@ -189,6 +195,15 @@ mod tests {
         assert_eq!(m["plug"], "i-2");
         assert_eq!(m["skip_race_check"], "false");
         assert!(from_args("fence_x", T, &args(&["--nope"])).is_err());
+    }
+
+    #[test]
+    fn an_alias_is_its_parameter_and_the_last_spelling_wins() {
+        let (m, _) = from_stdin(T, "plug=i-1\nport=i-2\n");
+        assert_eq!(m.get("plug").map(String::as_str), Some("i-2"));
+        assert!(!m.contains_key("port"));
+        let (m, _) = from_stdin(T, "port=i-1\nplug=i-2\n");
+        assert_eq!(m.get("plug").map(String::as_str), Some("i-2"));
     }
 
     #[test]

@@ -168,7 +168,7 @@ pub fn run(spec: &Meta, new: Configure, args: &[String], stdin: &mut dyn Read) -
         // A fencer that sends nothing leaves the defaults (action=reboot
         // without a plug, which fails below with a reason).
         let _ = stdin.take(1 << 20).read_to_string(&mut text);
-        input::from_stdin(&text)
+        input::from_stdin(spec.params, &text)
     };
     let word = raw
         .get("action")

@@ -28,6 +28,19 @@ proxy's counters show only the agents' traffic).
     aws.py watch --world F --out FILE
         poll every 50 ms until SIGTERM; appends "epoch json" whenever the
         state changes (the failover timeline's "AWS state switched").
+    aws.py power --world F [--interval S] [--max-seconds S]
+        the nodes' instance states, polled every S (0.1) seconds: one line
+        "epoch node state" per node at start and whenever a state changes,
+        flushed at once; ends after --max-seconds or when its parent goes
+        (lib.sh's fate watcher reads it and turns a stopped instance into a
+        dead node, a running one into a booted node).
+    aws.py instances --world F
+        {"node1": state, "node2": state} now.
+
+`world` terminates every instance of earlier worlds first: fence_ec2 finds a
+node by its Name tag, and two live instances named node1 (this world's and
+an earlier scenario's in the same moto) would be refused as ambiguous, as
+they would be on AWS.
 """
 import argparse
 import json
@@ -56,7 +69,19 @@ def clients(endpoint, region="us-east-1"):
             boto3.client("route53", endpoint_url=endpoint, region_name=region, config=cfg))
 
 
+def terminate_earlier_worlds(endpoint):
+    ec2, _ = clients(endpoint)
+    ids = [i["InstanceId"]
+           for r in ec2.describe_instances(Filters=[{
+               "Name": "instance-state-name",
+               "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"]
+           for i in r["Instances"]]
+    if ids:
+        ec2.terminate_instances(InstanceIds=ids)
+
+
 def cmd_world(a):
+    terminate_earlier_worlds(a.endpoint)
     w, _ = world.seed(sys.executable, a.endpoint, [
         "--vip", a.vip, "--tables", str(a.tables), "--owner", a.owner,
         "--extra-tables-without-route", str(a.extra_tables_without_route)])
@@ -194,6 +219,43 @@ def cmd_watch(a):
             time.sleep(0.05)
 
 
+def instance_states(w, ec2):
+    ids = {n["instance_id"]: name for name, n in w["nodes"].items()}
+    out = {}
+    for r in ec2.describe_instances(InstanceIds=list(ids))["Reservations"]:
+        for i in r["Instances"]:
+            out[ids[i["InstanceId"]]] = i["State"]["Name"]
+    return out
+
+
+def cmd_instances(a):
+    w = load(a.world)
+    ec2, _ = clients(a.endpoint or w["endpoint"], w["region"])
+    print(json.dumps(instance_states(w, ec2)))
+
+
+def cmd_power(a):
+    w = load(a.world)
+    ec2, _ = clients(a.endpoint or w["endpoint"], w["region"])
+    parent = os.getppid()
+    end = time.monotonic() + a.max_seconds
+    last = {}
+    while time.monotonic() < end and os.getppid() == parent:
+        try:
+            now = instance_states(w, ec2)
+        except Exception:  # moto busy: the next poll will tell
+            now = {}
+        for node, state in sorted(now.items()):
+            if last.get(node) != state:
+                try:
+                    print(f"{time.time():.3f} {node} {state}", flush=True)
+                except BrokenPipeError:
+                    return 0
+                last[node] = state
+        time.sleep(a.interval)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -205,7 +267,7 @@ def main():
     p.add_argument("--extra-tables-without-route", type=int, default=1)
     p.set_defaults(fn=cmd_world)
     for name, fn in (("state", cmd_state), ("wait", cmd_wait), ("watch", cmd_watch),
-                     ("check", cmd_check)):
+                     ("check", cmd_check), ("power", cmd_power), ("instances", cmd_instances)):
         p = sub.add_parser(name)
         p.add_argument("--world", required=True)
         p.add_argument("--endpoint", help="default: the world's")
@@ -215,7 +277,10 @@ def main():
             p.add_argument("--timeout", type=float, default=60)
         if name == "watch":
             p.add_argument("--out", required=True)
+        if name in ("watch", "power"):
             p.add_argument("--max-seconds", type=float, default=300)
+        if name == "power":
+            p.add_argument("--interval", type=float, default=0.1)
         p.set_defaults(fn=fn)
     a = ap.parse_args()
     sys.exit(a.fn(a) or 0)

@@ -28,7 +28,8 @@ SYSPY=/usr/bin/python3
 # world (tests/world/world.py).
 WORLD_PY=$E2E_ROOT/tests/world/world.py
 
-declare -A NODE_PID=()
+declare -A NODE_PID=()   # node name -> pid of the process holding its namespaces
+declare -A NODE_IDENT=() # node name -> the world's node it impersonates (node1|node2)
 
 # ------------------------------------------------------------------ output
 
@@ -164,17 +165,11 @@ EOF
         cat "$dir/init.log" >&2
         return 1
     }
-    local pid=${NODE_PID[$name]} mac ip
-    mac=$(wj "nodes.$ident.mac")
-    ip=$(wj "nodes.$ident.private_ip")
+    NODE_IDENT[$name]=$ident
+    local pid=${NODE_PID[$name]}
     ip link add "v-$name" type veth peer name eth0 netns "$pid"
     ip link set "v-$name" master br0 up
-    nsenter -t "$pid" -n -- sh -ec "
-        ip link set eth0 address $mac
-        ip addr add $ip/24 dev eth0
-        ip link set eth0 up
-        ip route add 10.0.0.0/16 dev eth0
-        ip addr add 169.254.169.254/32 dev lo"
+    node_net "$name"
     # The node's instance metadata, at the address the agents use by default.
     # Run from the work directory: the node's /tmp is private, and the
     # checkout (CI's fresh clone) may well live under /tmp.
@@ -187,6 +182,25 @@ EOF
     disown "$!"
     "$SYSPY" "$WORLD_PY" wait "$dir/imds.json" --timeout 10 --pid $! \
         --what "imds.py on $name (see $dir/imds.log, $dir/imds/)" >/dev/null || return 1
+}
+
+# node_net NODE: the node's network as its instance boots with it: eth0
+# with the ENI's MAC and primary private IP, the VPC route, the metadata
+# address on lo; anything else (a VIP an agent added, a route a test added
+# to cut a link) is gone, as after a reboot.
+node_net() {
+    local n=$1 ident=${NODE_IDENT[$1]} mac ip
+    mac=$(wj "nodes.$ident.mac")
+    ip=$(wj "nodes.$ident.private_ip")
+    nsenter -t "${NODE_PID[$n]}" -n -- sh -ec "
+        ip link set eth0 down
+        ip addr flush dev eth0
+        ip route flush table main
+        ip link set eth0 address $mac
+        ip addr add $ip/24 dev eth0
+        ip link set eth0 up
+        ip route add 10.0.0.0/16 dev eth0
+        ip addr replace 169.254.169.254/32 dev lo"
 }
 
 # nx_raw NODE CMD...: CMD inside NODE's namespaces, environment untouched.
@@ -274,9 +288,13 @@ EOF
     } >"$conf"
     # The CIB every node starts from (what `pcs cluster setup` + the first
     # `pcs property set`s would leave): dc-deadtime 2s cuts the start-up
-    # election wait from ~20 s; no fencing, no quorum in a test cluster;
-    # resource-stickiness=1 as pcs 0.11's cluster setup sets it (without it
-    # `pcs resource move` refuses: the group could move back).
+    # election wait from ~20 s; stonith-enabled=false until an example
+    # file turns fencing on (every crm-examples cluster file does, with
+    # fence_ec2); no-quorum-policy left at its default (stop): with
+    # two_node's wait_for_all a node that boots without seeing its peer
+    # must not start anything (or fence the peer); resource-stickiness=1 as
+    # pcs 0.11's cluster setup sets it (without it `pcs resource move`
+    # refuses: the group could move back).
     cib=$E2E_WORK/cib-seed.xml
     cat >"$cib" <<'EOF'
 <cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
@@ -285,7 +303,6 @@ EOF
       <cluster_property_set id="cib-bootstrap-options">
         <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="2s"/>
         <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
-        <nvpair id="cib-bootstrap-options-no-quorum-policy" name="no-quorum-policy" value="ignore"/>
       </cluster_property_set>
     </crm_config>
     <nodes/>
@@ -305,9 +322,7 @@ EOF
         dir=$(node_dir "$n")
         install -m 0644 "$conf" "$dir/etc/corosync/corosync.conf"
         install -o hacluster -g haclient -m 0600 "$cib" "$dir/var/lib/pacemaker/cib/cib.xml"
-        nx_raw "$n" env -i PATH="$E2E_PATH" sh -c 'cd / && exec corosync -f' \
-            </dev/null >"$dir/corosync.out" 2>&1 &
-        disown "$!"
+        corosync_start "$n"
     done
     for n in "${nodes[@]}"; do
         wait_for 20 "corosync on $n" nx "$n" corosync-cfgtool -s || return 1
@@ -326,6 +341,14 @@ EOF
         wait_for 60 "pacemaker on $n: all ${#nodes[@]} nodes online with a DC" \
             cluster_ready "$n" "${#nodes[@]}" || { nx "$n" crm_mon -1 2>&1 | indent; return 1; }
     done
+}
+
+# corosync as its unit starts it (foreground, clean environment).
+corosync_start() {
+    local n=$1
+    nx_raw "$n" env -i PATH="$E2E_PATH" sh -c 'cd / && exec corosync -f' \
+        </dev/null >>"$(node_dir "$n")/corosync.out" 2>&1 &
+    disown "$!"
 }
 
 # pacemakerd with exactly the environment its unit gives it.
@@ -387,6 +410,132 @@ kill_all_nodes() {
     done
 }
 
+# ------------------------------------------------------------ node fates
+#
+# The fate watcher turns the emulated instances' states into the nodes'
+# fates, so that fence_ec2's StopInstances really kills the node and a
+# reboot really brings it back. aws.py power polls moto every 100 ms and
+# prints each change; for each line:
+#   stopping/stopped/shutting-down/terminated -> node_power_off: its links
+#       down (both ends of the veth), then SIGKILL every process of the node
+#       (corosync, pacemakerd and its children, running agents, anything a
+#       test started there) except the namespace holder and the node's
+#       IMDS (the instance metadata service is not the instance's OS);
+#   running (after an off) -> node_power_on: a boot: fresh /run and
+#       /dev/shm, the network as the instance boots with it (node_net),
+#       links up, then corosync and pacemakerd as their units start them.
+#       /var/lib/pacemaker and /var/log are the node's disk and persist.
+# EC2 takes tens of seconds to start an instance; moto starts it at once,
+# so a reboot (StopInstances, StartInstances) would be over before a
+# watcher saw it. The fault proxy delays every StartInstances answer (and
+# so the start itself) by E2E_BOOT_MS (2000 ms): the test world's boot time.
+# One watcher per scenario (fate_start), bounded by E2E_TIMEOUT, stopped by
+# fate_stop or with the scenario (BG_PIDS); events go to $FATE_LOG as
+# "epoch node event" lines (the timeline reads them) and to the output.
+
+fate_start() {
+    local fifo
+    FATE_LOG=$E2E_WORK/fate-s$SCENARIO.log
+    fifo=$E2E_WORK/fate-s$SCENARIO.$BASHPID.fifo
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    proxy POST reset >/dev/null || return 1
+    proxy POST "rule?action=StartInstances&fault=latency&ms=${E2E_BOOT_MS:-2000}" >/dev/null || return 1
+    "$PY" "$E2E_DIR/aws.py" power --world "$WORLD" --endpoint "$E2E_MOTO" \
+        --max-seconds "${E2E_TIMEOUT:-900}" >"$fifo" &
+    FATE_POWER_PID=$!
+    BG_PIDS+=("$FATE_POWER_PID")
+    fate_loop <"$fifo" &
+    FATE_PID=$!
+    BG_PIDS+=("$FATE_PID")
+    rm -f "$fifo" # both ends are open now
+}
+
+fate_stop() {
+    [[ -n ${FATE_PID:-} ]] || return 0
+    kill "$FATE_POWER_PID" 2>/dev/null || true
+    wait "$FATE_PID" 2>/dev/null || true
+    wait "$FATE_POWER_PID" 2>/dev/null || true
+    FATE_PID=""
+    proxy POST reset >/dev/null || true
+}
+
+fate_loop() {
+    local ts ident state n
+    declare -A power=()
+    while read -r ts ident state; do
+        n=""
+        for k in "${!NODE_IDENT[@]}"; do
+            [[ ${NODE_IDENT[$k]} == "$ident" ]] && n=$k
+        done
+        [[ -n $n && -n ${NODE_PID[$n]:-} ]] || continue
+        echo "$ts $n $state" >>"$FATE_LOG"
+        case $state in
+            stopping | stopped | shutting-down | terminated)
+                [[ ${power[$n]:-on} == off ]] && continue
+                power[$n]=off
+                node_power_off "$n"
+                echo "$(now) $n killed" >>"$FATE_LOG"
+                say "fate: $n's instance is $state in EC2 -> $n powered off (links down, every process killed)"
+                ;;
+            running)
+                [[ ${power[$n]:-on} == on ]] && continue
+                power[$n]=on
+                say "fate: $n's instance is running again -> $n boots (links up, corosync + pacemakerd)"
+                node_power_on "$n"
+                echo "$(now) $n booted" >>"$FATE_LOG"
+                ;;
+        esac
+    done
+}
+
+node_power_off() {
+    local n=$1 p pids i
+    ip link set "v-$n" down 2>/dev/null || true
+    nsenter -t "${NODE_PID[$n]}" -n -- ip link set eth0 down 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        pids=()
+        for p in $(node_pids "$n"); do
+            [[ $p == "${NODE_PID[$n]}" ]] && continue
+            # The node's imds.py (and the world.py that runs it).
+            [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == *"$E2E_WORK/world/"* ]] && continue
+            pids+=("$p")
+        done
+        ((${#pids[@]})) || return 0
+        kill -9 "${pids[@]}" 2>/dev/null || true
+        sleep 0.1
+    done
+}
+
+node_power_on() {
+    local n=$1
+    nsenter -t "${NODE_PID[$n]}" -m -- sh -ec '
+        umount -l /run
+        mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+        umount -l /dev/shm
+        mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+        mkdir -p /run/resource-agents /run/crm /run/lock
+        chown hacluster:haclient /run/crm
+        chmod 0750 /run/crm'
+    node_net "$n"
+    ip link set "v-$n" up
+    corosync_start "$n"
+    wait_for 20 "corosync on $n after its boot" nx "$n" corosync-cfgtool -s || return 0
+    pcmk_start "$n"
+}
+
+# cut_link A B / heal_link A B: the cluster network between two nodes
+# fails (a blackhole route for the peer's address on each side); both
+# still reach AWS and their metadata. A boot of either heals its side.
+cut_link() {
+    nsenter -t "${NODE_PID[$1]}" -n -- ip route add blackhole "$(node_ip "$2")/32"
+    nsenter -t "${NODE_PID[$2]}" -n -- ip route add blackhole "$(node_ip "$1")/32"
+}
+heal_link() {
+    nsenter -t "${NODE_PID[$1]}" -n -- ip route del blackhole "$(node_ip "$2")/32" 2>/dev/null || true
+    nsenter -t "${NODE_PID[$2]}" -n -- ip route del blackhole "$(node_ip "$1")/32" 2>/dev/null || true
+}
+
 # ---------------------------------------------------------------- examples
 
 # example FILE: a crm-examples file with its placeholders filled from the
@@ -398,6 +547,7 @@ example() {
         -e "s|@ALLOC@|$(wj eip.allocation_id)|g" \
         -e "s|@ZONE@|$(wj zone.id)|g" \
         -e "s|@NAME@|$(wj zone.record)|g" \
+        -e "s|@TAG@|Name|g" \
         "$E2E_ROOT/crm-examples/$1"
 }
 

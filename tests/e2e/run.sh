@@ -7,15 +7,24 @@
 #   bash tests/e2e/run.sh 1 4        # only scenarios 1 and 4
 #   E2E_RUNS=3 bash tests/e2e/run.sh 1   # scenario 1 three times (timeline median)
 #   E2E_KEEP=1 ...                   # keep the work directory (logs) even on success
+#   bash tests/e2e/run.sh --full     # the long-settle variants too (E2E_RUNS=5,
+#                                    # scenario 10 waits for green again)
 #
 # Scenarios (tests/e2e/scenarios.sh; README.md there says more):
-#   1 crash failover of vip+eip+dns (crm group.crm): SIGKILL node1's corosync + pacemakerd
+#   1 crash failover of vip+eip+dns (crm group.crm): SIGKILL node1's corosync + pacemakerd,
+#     node2 fences node1 with fence_ec2, then starts the group
 #   2 graceful move and back (pcs group.pcs; pcs resource move, crm resource move)
 #   3 AZ health: node1's zone impaired -> #health-aws-az red -> group leaves; green again
 #   4 misconfiguration: VIP inside the VPC CIDR -> stopped everywhere, exit reason shown
 #   5 meta-data and validation: crm ra info, pcs resource describe, crm_resource --validate
 #   6 ocf-tester for every agent
 #   7 every crm-examples file (crmsh and pcs) loads and its resources start
+#   8 fencing reboot: stonith_admin --reboot node1; node1 off, group on node2, node1 rejoins
+#   9 split: cluster link cut, both reach AWS; exactly one survivor (pcmk_delay_max)
+#  10 AZ health with pcs (group.pcs)
+#
+# Every cluster runs with fencing (fence_ec2 from the example files) and a
+# fate watcher that turns a stopped instance into a dead node (lib.sh).
 #
 # Prints `e2e: N passed, M failed` last; exits non-zero if anything failed.
 # Everything runs inside a private PID + mount + network namespace made by
@@ -25,17 +34,25 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
-ALL_SCENARIOS=(1 2 3 4 5 6 7)
+ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
     cd "$E2E_ROOT"
+    args=()
+    for a in "$@"; do
+        if [[ $a == --full ]]; then E2E_FULL=1; else args+=("$a"); fi
+    done
+    set -- "${args[@]}"
+    [[ -z ${E2E_FULL:-} ]] || { E2E_RUNS=${E2E_RUNS:-5}; E2E_TIMEOUT=${E2E_TIMEOUT:-1500}; }
     if [[ $(id -u) -ne 0 ]]; then
         echo "tests/e2e/run.sh must run as root: it creates namespaces and runs Pacemaker (try: sudo bash tests/e2e/run.sh)" >&2
         exit 1
     fi
+    # E2E_EXTRA=FILE: one more file of scenarios (demo/failover.sh), whose
+    # scenario_<name> functions may be asked for by name.
     for s in "$@"; do
-        [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || {
+        [[ -n ${E2E_EXTRA:-} || " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || {
             echo "tests/e2e/run.sh: no scenario '$s' (have: ${ALL_SCENARIOS[*]})" >&2
             exit 2
         }
@@ -63,7 +80,9 @@ if [[ ${1:-} != --inside ]]; then
         unshare --pid --fork --kill-child --mount-proc --mount --propagation private --net -- \
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         LC_ALL=C.UTF-8 E2E_VENV="$venv" E2E_BIN="$bin" E2E_WORK="$work" \
-        E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" \
+        E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" E2E_FULL="${E2E_FULL:-}" \
+        E2E_BOOT_MS="${E2E_BOOT_MS:-2000}" E2E_TIMEOUT="${E2E_TIMEOUT:-900}" \
+        E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
         echo "e2e: timed out after ${E2E_TIMEOUT:-900}s (E2E_TIMEOUT); logs in $work" >&2
@@ -85,6 +104,10 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/lib.sh"
 # shellcheck source=tests/e2e/scenarios.sh
 . "$E2E_DIR/scenarios.sh"
+if [[ -n ${E2E_EXTRA:-} ]]; then
+    # shellcheck disable=SC1090
+    . "$E2E_EXTRA"
+fi
 
 cleanup() {
     trap - EXIT INT TERM

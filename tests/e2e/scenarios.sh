@@ -5,13 +5,16 @@
 
 # shellcheck disable=SC2034 # used by run.sh
 declare -A SCENARIO_TITLE=(
-    [1]="crash failover: vip+eip+dns group (group.crm) survives SIGKILL of node1's corosync+pacemakerd"
+    [1]="crash failover with fencing: SIGKILL node1's corosync+pacemakerd -> node2 fences node1 (fence_ec2) -> vip+eip+dns group on node2 (group.crm)"
     [2]="graceful move and back (group.pcs; pcs resource move, crm resource move)"
-    [3]="AZ health: impaired zone -> #health-aws-az red -> group leaves node1; available -> green"
+    [3]="AZ health (group.crm): impaired zone -> #health-aws-az red -> group leaves node1; available -> green"
     [4]="misconfiguration: VIP inside the VPC CIDR (vip.crm) -> stopped everywhere, exit reason shown"
     [5]="meta-data and validation: crm ra info, pcs resource describe, crm_resource --validate"
     [6]="ocf-tester for every agent against the emulator"
     [7]="every crm-examples file (vip, eip, dns, az; crmsh and pcs) loads and starts"
+    [8]="fencing reboot: stonith_admin --reboot node1 -> instance stopped, node1 off, group on node2; node1 boots and rejoins"
+    [9]="split: the link between the nodes cut, both reach AWS (pcmk_delay_max) -> exactly one survivor owns everything"
+    [10]="AZ health with pcs (group.pcs): red -> group leaves node1, the az clone stays (allow-unhealthy-nodes on the clone)"
 )
 
 GROUP=(rsc_vip rsc_eip rsc_dns rsc_app)
@@ -37,6 +40,7 @@ group_on() { # VIEW_NODE NODE: every member of grp_app started on NODE
 }
 
 az_on_both() { [[ $(where node1 rsc_az) == node1,node2 ]]; }
+fence_started() { [[ -n $(where "$1" fence_nodes) ]]; } # VIEW_NODE
 
 failed_start() { # VIEW_NODE RSC: crm_mon lists a failed start of RSC
     pcmk "$1" failures | grep -q " ${2}_start_0 "
@@ -86,6 +90,7 @@ two_node_cluster() {
     new_world "s$SCENARIO" --owner node2 --tables 2 --extra-tables-without-route 1 || return 1
     node_create node1 node1 || return 1
     node_create node2 node2 || return 1
+    fate_start || return 1
     cluster_up node1 node2 || return 1
     say "cluster node1 + node2 up ($(elapsed "$t")s): corosync knet two_node, token 1000 ms"
     nx node1 crm_standby --node node2 --update on || return 1
@@ -97,6 +102,7 @@ two_node_cluster() {
     wait_for 60 "grp_app started on node1" group_on node1 node1 || return 1
     nx node1 crm_standby --node node2 --update off || return 1
     wait_for 30 "rsc_az clone on both nodes" az_on_both || return 1
+    wait_for 30 "the fence device fence_nodes started" fence_started node1 || return 1
     aws_check node1 || return 1
     holds_vip node1 || { fail "node1 does not hold the VIP on eth0"; return 1; }
     say "configured with crm-examples/group.$tool: grp_app on node1, cl_az on both ($(elapsed "$t")s)"
@@ -115,10 +121,21 @@ single_node_cluster() {
 
 # One crash failover; appends its numbers to $E2E_WORK/timeline.jsonl.
 failover_run() {
-    local run=$1 watch kill pids p comm t_aws
+    local run=$1
     say "--- run $run"
     two_node_cluster crm || return 1
     no_failures node1 || return 1
+    crash_failover "$run" || return 1
+    fate_stop
+    cluster_down
+}
+
+# crash_failover RUN: on a two_node_cluster (grp_app on node1, the DC),
+# SIGKILL node1's corosync + pacemakerd; node2 fences node1 and takes the
+# group; checks AWS and prints the timeline (also appended, with every
+# step, to $E2E_WORK/timeline.jsonl).
+crash_failover() {
+    local run=$1 watch kill pids p comm t_aws
     watch=$E2E_WORK/s1-watch-$run.log
     "$PY" "$E2E_DIR/aws.py" watch --world "$WORLD" --endpoint "$E2E_MOTO" --out "$watch" \
         --max-seconds 120 &
@@ -139,6 +156,8 @@ failover_run() {
     say "SIGKILL node1's corosync + pacemakerd (pids ${pids[*]}; node1 is the DC)"
     t_aws=$(aws_wait_owner node2 60) || { kill "$watcher"; fail "AWS did not switch to node2 within 60 s: $t_aws"; return 1; }
     say "AWS state on node2 $(elapsed "$kill" "$t_aws")s after the kill"
+    grep -q ' node1 stopped$' "$FATE_LOG" || { fail "node1's instance was never stopped (fencing)"; return 1; }
+    ! grep -q ' node2 stopped$' "$FATE_LOG" || { fail "node2's instance was stopped"; return 1; }
     wait_for 30 "grp_app started on node2" group_on node2 node2 || { kill "$watcher"; return 1; }
     sleep 0.3
     kill "$watcher" 2>/dev/null
@@ -152,11 +171,11 @@ failover_run() {
         --corosync "$(node_dir node2)/var/log/corosync/corosync.log" \
         --pacemaker "$(node_dir node2)/var/log/pacemaker/pacemaker.log" \
         --watch "$watch" --node node2 --agents rsc_vip,rsc_eip,rsc_dns \
+        --fate "$FATE_LOG" --target node1 \
         --json "$E2E_WORK/timeline.jsonl" || { fail "timeline incomplete"; return 1; }
     # Keep the survivor's logs of every run (the node directories are reused).
     cp "$(node_dir node2)/var/log/pacemaker/pacemaker.log" "$E2E_WORK/s1-run$run-node2-pacemaker.log"
     cp "$(node_dir node2)/var/log/corosync/corosync.log" "$E2E_WORK/s1-run$run-node2-corosync.log"
-    cluster_down
 }
 
 scenario_1() {
@@ -210,9 +229,25 @@ scenario_2() {
 
 # ------------------------------------------------------------ scenario 3
 
-scenario_3() {
-    local zone t
-    two_node_cluster crm || return 1
+scenario_3() { az_health crm green; }
+scenario_10() {
+    if [[ -n ${E2E_FULL:-} ]]; then az_health pcs green; else az_health pcs; fi
+}
+
+# az_health crm|pcs [green]: group.<tool>; node1's zone impaired -> red ->
+# the group leaves, the az clone stays; with "green", the zone recovers and
+# node1 turns green again (another ~20 s).
+az_health() {
+    local tool=$1 back=${2:-} zone t
+    two_node_cluster "$tool" || return 1
+    if [[ $tool == pcs ]]; then
+        # pcs 0.11 puts the options after `clone cl_az` on the clone, which
+        # is where Pacemaker reads allow-unhealthy-nodes.
+        [[ $(nx node1 cibadmin --query --scope resources |
+            xmllint --xpath "count(//clone[@id='cl_az']/meta_attributes/nvpair[@name='allow-unhealthy-nodes'][@value='true'])" -) == 1 ]] ||
+            { fail "group.pcs: allow-unhealthy-nodes=true is not on the clone cl_az"; return 1; }
+        say "group.pcs: allow-unhealthy-nodes=true is on the clone cl_az"
+    fi
     zone=$(wj nodes.node1.az)
     t=$(now)
     say "EC2 reports $zone (node1's zone) impaired: POST /_proxy/zone-state?zone=$zone&state=impaired"
@@ -229,6 +264,7 @@ scenario_3() {
     sed -n '/Node List/,$p' <<<"$mon" | indent
     grep -q 'node1: online (health is RED)' <<<"$mon" || { fail "crm_mon does not show node1's health as RED"; return 1; }
     wait_for 60 "#health-aws-az=green on node2" health_is node2 node2 green || return 1
+    [[ -n $back ]] || { no_failures node2; return; }
 
     t=$(now)
     say "$zone available again: POST /_proxy/zone-state?zone=$zone&state=available"
@@ -248,6 +284,7 @@ scenario_4() {
     new_world s4 --vip "$vip" --owner none --tables 2 --extra-tables-without-route 0 || return 1
     node_create node1 node1 || return 1
     node_create node2 node2 || return 1
+    fate_start || return 1
     cluster_up node1 node2 || return 1
     say "cluster node1 + node2 up ($(elapsed "$t")s); loading crm-examples/vip.crm with ip=$vip (inside 10.0.0.0/16)"
     load_crm node1 vip.crm || return 1
@@ -318,6 +355,16 @@ scenario_5() {
         say "ocf:aws:$a: crm ra info and pcs resource describe show its meta-data"
     done
     nx solo crm ra info ocf:aws:vip 2>&1 | head -n 12 | indent
+    # The fence agent, as pacemaker-fenced finds it (/usr/sbin/fence_ec2).
+    local md
+    md=$(printf 'action=metadata\n' | /usr/sbin/fence_ec2)
+    for out in "$(nx solo crm ra info stonith:fence_ec2 2>&1)" "$(nx solo pcs stonith describe fence_ec2 2>&1)"; do
+        for p in tag plug power_timeout skip_race_check; do
+            [[ $md == *"name=\"$p\""* && $out == *"$p"* ]] ||
+                { printf '%s\n' "$out" | head -n 20 | indent; fail "stonith:fence_ec2: parameter $p not shown"; return 1; }
+        done
+    done
+    say "stonith:fence_ec2: crm ra info and pcs stonith describe show its metadata"
     # Nothing but our four agents in the provider directory.
     out=$(nx solo crm ra list ocf aws 2>&1)
     say "crm ra list ocf aws: $(tr -s ' \n' ' ' <<<"$out")"
@@ -397,7 +444,17 @@ all_stopped() { # VIEW_NODE RSC...
 }
 
 examples_started() {
-    pcmk solo all-on solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az
+    pcmk solo all-on solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az fence_nodes
+}
+
+# The cluster properties every example sets survive loading them together.
+examples_properties() {
+    local p v bad=""
+    for p in stonith-enabled=true stonith-timeout=90s node-health-strategy=migrate-on-red; do
+        v=$(nx solo crm_attribute --type crm_config --name "${p%%=*}" --query --quiet 2>/dev/null) || v=""
+        [[ $v == "${p#*=}" ]] || bad+=" ${p%%=*}=${v:-unset}"
+    done
+    [[ -z $bad ]] || { fail "cluster properties after loading the examples:$bad"; return 1; }
 }
 
 # What the agents inherit under Pacemaker: pacemaker-execd's environment,
@@ -438,7 +495,8 @@ scenario_7() {
             fi
         done
         wait_for 60 "every example resource started" examples_started || return 1
-        say "crm-examples/{vip,eip,dns,az}.$tool loaded, every resource started ($(elapsed "$t")s)"
+        say "crm-examples/{vip,eip,dns,az}.$tool loaded, every resource started, fence_nodes (fence_ec2) too ($(elapsed "$t")s)"
+        examples_properties || return 1
         # The deep monitors reach the CIB as op instance attributes, where
         # Pacemaker takes OCF_CHECK_LEVEL from.
         local cib depth
@@ -464,10 +522,16 @@ scenario_7() {
         [[ $(nx solo attrd_updater --query --name '#health-aws-az' 2>&1) == *'value="green"'* ]] ||
             { fail "az did not publish #health-aws-az=green"; return 1; }
         # Remove the resources (Pacemaker stops them) before the next variant.
+        # The fence device goes last: with stonith-enabled=true and no
+        # device, Pacemaker leaves active resources unmanaged, unstopped.
         t=$(now)
-        nx solo cibadmin --replace --scope resources --xml-text '<resources/>' || return 1
+        local fence
+        fence=$(nx solo cibadmin --query --xpath "//primitive[@id='fence_nodes']") || return 1
+        nx solo cibadmin --replace --scope resources --xml-text "<resources>$fence</resources>" || return 1
         nx solo cibadmin --replace --scope constraints --xml-text '<constraints/>' || return 1
-        wait_for 60 "every resource stopped" pcmk solo idle || return 1
+        wait_for 60 "every resource but fence_nodes stopped" all_stopped solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az || return 1
+        nx solo cibadmin --replace --scope resources --xml-text '<resources/>' || return 1
+        wait_for 30 "fence_nodes stopped" pcmk solo idle || return 1
         ! holds_vip solo || { fail "the VIP is still on solo after stop"; return 1; }
         # eip's stop disassociates the address (dns's leaves the record by
         # default, vip's leaves the routes: only the local address goes).
@@ -477,4 +541,88 @@ scenario_7() {
         say "resources removed and stopped ($(elapsed "$t")s)"
         nx solo crm_resource --cleanup >/dev/null 2>&1 || true
     done
+}
+
+# ------------------------------------------------------------ scenario 8
+
+scenario_8() {
+    local t rc=0 out
+    two_node_cluster crm || return 1
+    t=$(now)
+    say "\$ stonith_admin --reboot node1   (on node2)"
+    out=$(nx node2 stonith_admin --reboot node1 --timeout 150 2>&1) || rc=$?
+    [[ -z $out ]] || printf '%s\n' "$out" | indent
+    ((rc == 0)) || { fail "stonith_admin --reboot node1: rc $rc"; return 1; }
+    say "stonith_admin returned 0 after $(elapsed "$t")s"
+    grep -q ' node1 stopped$' "$FATE_LOG" || { fail "node1's instance was never stopped"; return 1; }
+    wait_for 5 "node1 powered off" grep -q ' node1 killed$' "$FATE_LOG" || return 1
+    ! grep -q ' node2 stopped$' "$FATE_LOG" || { fail "node2's instance was stopped"; return 1; }
+    wait_for 60 "grp_app started on node2" group_on node2 node2 || return 1
+    say "grp_app on node2 after $(elapsed "$t")s"
+    aws_check node2 || return 1
+    holds_vip node2 || { fail "node2 does not hold the VIP"; return 1; }
+    wait_for 30 "node1 booted" grep -q ' node1 booted$' "$FATE_LOG" || return 1
+    wait_for 60 "node1 rejoined (both nodes online, seen from node2)" cluster_ready node2 2 || return 1
+    wait_for 30 "node1 sees both nodes online" cluster_ready node1 2 || return 1
+    wait_for 30 "rsc_az clone on both nodes again" az_on_both || return 1
+    say "node1 rebooted and rejoined the cluster $(elapsed "$t")s after the request"
+    out=$(nx node2 stonith_admin --history node1 2>&1) || true
+    printf '%s\n' "$out" | indent
+    grep -q 'reboot of node1 successful' <<<"$out" || { fail "no successful reboot of node1 in the fencing history"; return 1; }
+    holds_vip node1 && { fail "node1 holds the VIP after its boot"; return 1; }
+    group_on node2 node2 || { fail "grp_app left node2 when node1 came back"; return 1; }
+    aws_check node2 || return 1
+    no_failures node2 || return 1
+    nx node2 crm_mon -1 2>&1 | sed -n '/Node List/,$p' | indent
+}
+
+# ------------------------------------------------------------ scenario 9
+
+stop_requests_since() { # N: StopInstances the agents sent after proxy request N
+    proxy GET log | "$SYSPY" -c 'import json, sys
+print(sum(1 for e in json.load(sys.stdin) if e["n"] > int(sys.argv[1]) and e["action"] == "StopInstances"))' "$1"
+}
+
+scenario_9() {
+    local t mark loser survivor n delays stops
+    two_node_cluster crm || return 1
+    mark=$(proxy GET stats | jfield requests)
+    t=$(now)
+    cut_link node1 node2
+    say "cluster link node1 <-> node2 cut (blackhole routes on both); both still reach AWS and their metadata"
+    wait_for 45 "one node fenced and powered off" grep -qE ' node[12] killed$' "$FATE_LOG" || return 1
+    loser=$(awk '$3 == "killed" { print $2; exit }' "$FATE_LOG")
+    [[ $loser == node1 ]] && survivor=node2 || survivor=node1
+    # The link comes back while the loser is off (the boot takes E2E_BOOT_MS),
+    # so that it rejoins when it boots.
+    heal_link node1 node2
+    say "$survivor fenced $loser $(elapsed "$t")s after the cut; link healed"
+    delays=""
+    for n in node1 node2; do
+        local d
+        d=$(grep -ohE "Delaying '\w+' action targeting \S+ using fence_nodes for [0-9]+s" \
+            "$(node_dir "$n")/var/log/pacemaker/pacemaker.log" | tail -n1 | sed -E 's/.* for ([0-9]+s)/\1/')
+        delays+=" $n ${d:-0s (no delay logged)};"
+    done
+    say "pcmk_delay_max's random delays drawn:${delays%;}"
+    wait_for 60 "grp_app started on $survivor" group_on "$survivor" "$survivor" || return 1
+    aws_check "$survivor" || return 1
+    holds_vip "$survivor" || { fail "$survivor does not hold the VIP"; return 1; }
+    wait_for 30 "$loser booted" grep -q " $loser booted\$" "$FATE_LOG" || return 1
+    wait_for 60 "$loser rejoined" cluster_ready "$survivor" 2 || return 1
+    say "$loser booted and rejoined $(elapsed "$t")s after the cut"
+    # Exactly one survivor: its instance never stopped, one StopInstances.
+    ! grep -q " $survivor stopped\$" "$FATE_LOG" || { fail "$survivor's instance was stopped too: both nodes fenced"; return 1; }
+    stops=$(stop_requests_since "$mark")
+    say "the fault proxy's request log since the cut: $stops StopInstances; EC2: $survivor never stopped"
+    ((stops == 1)) || { fail "expected exactly one StopInstances (the survivor's), saw $stops"; return 1; }
+    if grep -q 'is the one being fenced' "$(node_dir "$loser")/var/log/pacemaker/pacemaker.log"; then
+        say "$loser's fence_ec2 ran and its race check refused:"
+        grep -h 'is the one being fenced' "$(node_dir "$loser")/var/log/pacemaker/pacemaker.log" | tail -n1 | cut -c1-300 | indent
+    else
+        say "$loser was powered off before its own fencing delay ran out: it never sent StopInstances"
+    fi
+    group_on "$survivor" "$survivor" || { fail "grp_app left $survivor when $loser came back"; return 1; }
+    aws_check "$survivor" || return 1
+    no_failures "$survivor" || return 1
 }

@@ -4,6 +4,7 @@
 //! policy for that agent.
 
 use crate::agents::{all, known, listed};
+use crate::fence::{known_fence, listed_fence};
 use crate::world::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -102,6 +103,99 @@ fn every_action_sent_is_in_the_policy() {
     }
 }
 
+/// The same for the fence agents (`ocf-aws --list-fence`): every API
+/// action their exercise (fence.rs) sends is in their policy.
+fn every_fence_action_sent_is_in_the_policy() {
+    for name in listed_fence() {
+        let k = known_fence(name);
+        let f = Fenced::new();
+        for (node, lines) in (k.exercise)(&f) {
+            let run = f.stdin(node, &lines);
+            assert!(run.rc != 101, "{}", run.stderr);
+            assert!(
+                run.rc == 0 || run.rc == 2,
+                "{name} {lines:?}: {}",
+                run.stderr
+            );
+        }
+        let used: BTreeSet<String> = f
+            .sent()
+            .keys()
+            .map(|a| format!("{}:{a}", k.service))
+            .collect();
+        let declared = actions(&policy(&[name]));
+        assert!(
+            used.is_subset(&declared),
+            "{name} sent {used:?}, policy has {declared:?}"
+        );
+        for a in k.sends {
+            assert!(used.contains(*a), "{name}: the run exercised {a}: {used:?}");
+        }
+    }
+}
+
+/// fence_ec2's policy: Stop/StartInstances scoped to the instances in
+/// plug, or with tag to instances carrying that tag key; DescribeInstances
+/// cannot be scoped.
+fn fence_policy_is_scoped_by_parameters() {
+    let all = actions(&policy(&[]));
+    for a in listed_fence() {
+        assert!(actions(&policy(&[a])).is_subset(&all), "{a}");
+    }
+    let (i1, i2) = ("i-0123456789abcdef0", "i-0fedcba9876543210");
+    let p = policy(&["fence_ec2", &format!("plug={i1},{i2}")]);
+    let arns = vec![
+        format!("arn:aws:ec2:*:*:instance/{i1}"),
+        format!("arn:aws:ec2:*:*:instance/{i2}"),
+    ];
+    for a in ["ec2:StopInstances", "ec2:StartInstances"] {
+        assert_eq!(resources_of(&p, a), arns, "{a}: {p:#}");
+    }
+    assert_eq!(resources_of(&p, "ec2:DescribeInstances"), vec!["*"]);
+    let p = policy(&["fence_ec2", "tag=Cluster"]);
+    for a in ["ec2:StopInstances", "ec2:StartInstances"] {
+        assert_eq!(
+            resources_of(&p, a),
+            vec!["arn:aws:ec2:*:*:instance/*"],
+            "{a}: {p:#}"
+        );
+        let st = p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Action"].as_array().unwrap().iter().any(|x| x == a))
+            .unwrap();
+        assert_eq!(
+            st["Condition"]["Null"]["aws:ResourceTag/Cluster"], "false",
+            "{a}: {st:#}"
+        );
+    }
+    assert!(
+        !p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == "ec2:DescribeInstances")
+                && !s["Condition"].is_null()),
+        "DescribeInstances has no condition: {p:#}"
+    );
+    // Without plug or tag: every instance.
+    let p = policy(&["fence_ec2"]);
+    assert_eq!(
+        resources_of(&p, "ec2:StopInstances"),
+        vec!["arn:aws:ec2:*:*:instance/*"]
+    );
+    let out = Command::new(BIN)
+        .args(["iam-policy", "fence_ec2", "nosuchparam=1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
 fn policy_is_scoped_by_parameters() {
     let all = policy(&[]);
     for a in listed() {
@@ -151,4 +245,6 @@ fn policy_is_scoped_by_parameters() {
 tests![
     every_action_sent_is_in_the_policy,
     policy_is_scoped_by_parameters,
+    every_fence_action_sent_is_in_the_policy,
+    fence_policy_is_scoped_by_parameters,
 ];

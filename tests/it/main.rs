@@ -14,6 +14,7 @@ mod dns;
 mod doctor;
 mod eip;
 mod faults;
+mod fence;
 mod floor;
 mod fuzz;
 mod iam;
@@ -38,6 +39,8 @@ fn main() {
         secondary_ip::tests(),
         floor::tests(),
         doctor::tests(),
+        // Deadline-bound too, but after the fault tests, not beside them.
+        fence::tests(),
         fuzz::tests(),
     ]
     .into_iter()

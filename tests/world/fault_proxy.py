@@ -17,7 +17,7 @@ Control endpoints (never forwarded, not counted), JSON answers:
   POST /_proxy/reset                  clear rules, counters, log and rewrites
   GET  /_proxy/stats                  {"requests","by_action","faults_injected",
                                        "by_fault","hanging","rules","zone_states",
-                                       "hold_pending"}
+                                       "hold_pending","instance_states"}
   GET  /_proxy/log                    last 1000 requests: [{"n","action","service",
                                        "fault","status"}] (status null: no answer)
   GET  /_proxy/rules                  active rules
@@ -40,6 +40,9 @@ Control endpoints (never forwarded, not counted), JSON answers:
   POST /_proxy/delete-rule?id=N
   POST /_proxy/zone-state?zone=us-east-1a&state=impaired   (state=available undoes)
   POST /_proxy/hold-pending?on=1|0    GetChange/ChangeResourceRecordSets say PENDING
+  POST /_proxy/instance-state?id=i-...&state=stopping[&seconds=S]
+                                      DescribeInstances reports that state for the
+                                      instance (for S seconds; state=clear undoes)
 
 EC2 requests with DryRun=true that no rule matches are answered like EC2
 does (412 DryRunOperation) instead of being forwarded: moto ignores DryRun
@@ -367,6 +370,66 @@ def rewrite_zones(body, zone_states, state_filter):
     out.append(body[pos:])
     return b"".join(out)
 
+INSTANCE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48,
+                  "stopping": 64, "stopped": 80}
+
+
+def own_element(item, tag):
+    """The first <tag>...</tag> of an <item> that is its own child, not inside
+    one of its nested items: a match object, or None."""
+    inner = top_level_items(item, len(b"<item>"), len(item) - len(b"</item>"))
+    for m in re.finditer(rb"<%s>(.*?)</%s>" % (tag, tag), item, re.S):
+        if not any(s <= m.start() < e for s, e in inner):
+            return m
+    return None
+
+
+def rewrite_instances(body, instance_states, state_filter):
+    """Apply instance-state overrides ({id: state}) to a DescribeInstances
+    response: the instance's <instanceState> code and name. With an
+    `instance-state-name` filter in the request, drop instances whose
+    (rewritten) state no longer matches it, and reservations left empty, as
+    EC2 would (an instance moto left out for its real state stays out)."""
+    rset = re.search(rb"<reservationSet>(.*)</reservationSet>", body, re.S)
+    if not rset:
+        return body
+    out, pos = [body[:rset.start(1)]], rset.start(1)
+    for rs, re_ in top_level_items(body, rset.start(1), rset.end(1)):
+        out.append(body[pos:rs])
+        res = body[rs:re_]
+        iset = re.search(rb"<instancesSet>(.*)</instancesSet>", res, re.S)
+        if iset:
+            parts, ipos, kept = [res[:iset.start(1)]], iset.start(1), 0
+            for s, e in top_level_items(res, iset.start(1), iset.end(1)):
+                parts.append(res[ipos:s])
+                item = res[s:e]
+                iid = own_element(item, b"instanceId")
+                st = own_element(item, b"instanceState")
+                cur = None
+                if iid and st:
+                    new = instance_states.get(iid.group(1).decode())
+                    name = re.search(rb"<name>([^<]*)</name>", st.group(1))
+                    cur = name.group(1).decode() if name else None
+                    if new is not None:
+                        state = (b"<code>%d</code><name>%s</name>"
+                                 % (INSTANCE_CODES[new], new.encode()))
+                        item = item[:st.start(1)] + state + item[st.end(1):]
+                        cur = new
+                if state_filter is not None and cur not in state_filter:
+                    item = b""
+                else:
+                    kept += 1
+                parts.append(item)
+                ipos = e
+            parts.append(res[ipos:])
+            res = b"".join(parts)
+            if state_filter is not None and kept == 0:
+                res = b""
+        out.append(res)
+        pos = re_
+    out.append(body[pos:])
+    return b"".join(out)
+
 # --------------------------------------------------------------------- state
 
 
@@ -398,7 +461,17 @@ class State:
             self.by_fault = {}
             self.zone_states = {}
             self.hold_pending = False
+            self.instance_states = {}  # id -> (state, until monotonic or None)
             self.log = collections.deque(maxlen=1000)
+
+    def held_instances(self):
+        """{id: state} of the instance-state overrides still in force (the
+        lock held); expired ones are dropped."""
+        now = time.monotonic()
+        for iid, (_, until) in list(self.instance_states.items()):
+            if until is not None and until <= now:
+                del self.instance_states[iid]
+        return {iid: st for iid, (st, _) in self.instance_states.items()}
 
     def begin(self, req):
         """Count the request and pick the rule that applies to it (if any)."""
@@ -464,7 +537,15 @@ class State:
                     "faults_injected": self.faults, "by_fault": dict(self.by_fault),
                     "hanging": self.hanging, "rules": len(self.rules),
                     "zone_states": dict(self.zone_states),
-                    "hold_pending": self.hold_pending}
+                    "hold_pending": self.hold_pending,
+                    "instance_states": self.instance_state_doc()}
+
+    def instance_state_doc(self):
+        self.held_instances()
+        now = time.monotonic()
+        return {iid: {"state": st, "seconds_left": None if until is None
+                      else round(until - now, 3)}
+                for iid, (st, until) in self.instance_states.items()}
 
 # ------------------------------------------------------------------- handler
 
@@ -646,13 +727,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with st.lock:
             zones = dict(st.zone_states)
             pending = st.hold_pending
+            held = st.held_instances()
         if status != 200:
             return data
         want_zones = req.action == "DescribeAvailabilityZones" and req.service == "ec2"
+        want_instances = (req.action == "DescribeInstances" and req.service == "ec2"
+                          and bool(held))
         if want_zones:
             f = req.filters()
             if not zones and "state" not in f:
                 return data
+        elif want_instances:
+            f = req.filters()
         elif not (pending and req.action in ("GetChange", "ChangeResourceRecordSets")):
             return data
         gz = any(k.lower() == "content-encoding" and "gzip" in v.lower() for k, v in headers)
@@ -661,6 +747,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = gzip.decompress(data)
         if want_zones:
             data = rewrite_zones(data, zones, f.get("state"))
+        elif want_instances:
+            data = rewrite_instances(data, held, f.get("instance-state-name"))
         else:
             data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
         if gz:
@@ -707,6 +795,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     else:
                         st.zone_states[zone] = state
                     return self.json(200, {"zone_states": dict(st.zone_states)})
+            if op == "instance-state":
+                iid, state = q.get("id"), q.get("state")
+                if not iid or not state:
+                    raise ValueError("id= and state= are required")
+                if state != "clear" and state not in INSTANCE_CODES:
+                    raise ValueError("state= must be one of "
+                                     + ", ".join(INSTANCE_CODES) + " or clear")
+                secs = q.get("seconds")
+                until = None
+                if secs is not None:
+                    secs = float(secs)
+                    if secs <= 0:
+                        raise ValueError("seconds= must be > 0")
+                    until = time.monotonic() + secs
+                with st.lock:
+                    if state == "clear":
+                        st.instance_states.pop(iid, None)
+                    else:
+                        st.instance_states[iid] = (state, until)
+                    return self.json(200, {"instance_states": st.instance_state_doc()})
             if op == "hold-pending":
                 on = q.get("on", "1").lower()
                 if on not in ("0", "1", "true", "false", "on", "off"):

@@ -280,6 +280,84 @@ def zone_state_rewrite(w):
     one = w.pec2.describe_availability_zones(ZoneNames=["us-east-1a"])["AvailabilityZones"]
     assert [z["State"] for z in one] == ["available"]
 
+@check
+def instance_state_rewrite(w):
+    """instance-state: DescribeInstances reports the state asked for one
+    instance (code and name), honours an instance-state-name filter, ends
+    after seconds= or with state=clear, and leaves the other instance alone."""
+    n1 = w.world["nodes"]["node1"]["instance_id"]
+    n2 = w.world["nodes"]["node2"]["instance_id"]
+    w.ctl("reset")
+
+    def states(**kw):
+        return {i["InstanceId"]: (i["State"]["Code"], i["State"]["Name"])
+                for r in w.pec2.describe_instances(**kw)["Reservations"]
+                for i in r["Instances"]}
+
+    ids = {"InstanceIds": [n1, n2]}
+    assert states(**ids) == {n1: (16, "running"), n2: (16, "running")}
+    doc = w.ctl("instance-state", id=n2, state="stopping", seconds=1.5)
+    assert doc["instance_states"][n2]["state"] == "stopping", doc
+    assert states(**ids) == {n1: (16, "running"), n2: (64, "stopping")}
+    flt = [{"Name": "instance-id", "Values": [n1, n2]},
+           {"Name": "instance-state-name", "Values": ["running"]}]
+    assert states(Filters=flt) == {n1: (16, "running")}
+    assert w.ctl("stats")["instance_states"][n2]["seconds_left"] <= 1.5
+    time.sleep(1.6)
+    assert states(**ids)[n2] == (16, "running"), "the hold ended"
+    assert w.ctl("stats")["instance_states"] == {}
+    for st, code in (("pending", 0), ("shutting-down", 32), ("terminated", 48),
+                     ("stopped", 80)):
+        w.ctl("instance-state", id=n1, state=st)
+        assert states(**ids) == {n1: (code, st), n2: (16, "running")}, st
+    w.ctl("instance-state", id=n1, state="clear")
+    assert states(**ids)[n1] == (16, "running")
+    w.ctl("instance-state", id=n1, state="stopping")
+    w.ctl("reset")
+    assert states(**ids)[n1] == (16, "running"), "reset drops it"
+    try:
+        w.ctl("instance-state", id=n1, state="asleep")
+        raise AssertionError("a bad state was accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 400, e
+
+
+@check
+def moto_instance_quirks(w):
+    """What fence_ec2's tests rely on: moto stops and starts at once (the
+    answer says stopping/pending, the next DescribeInstances stopped/running),
+    accepts Force and SkipOsShutdown, honours DryRun for Stop/Start/Describe,
+    and leaves an unknown id out of an instance-id filter's answer."""
+    n2 = w.world["nodes"]["node2"]["instance_id"]
+
+    def state():
+        r = w.ec2.describe_instances(InstanceIds=[n2])["Reservations"]
+        return r[0]["Instances"][0]["State"]["Name"]
+
+    for call in (w.ec2.stop_instances, w.ec2.start_instances,
+                 w.ec2.describe_instances):
+        expect_error(lambda: call(InstanceIds=[n2], DryRun=True), "DryRunOperation", 412)
+    assert state() == "running"
+    r = w.ec2.stop_instances(InstanceIds=[n2], Force=True, SkipOsShutdown=True)
+    cur = r["StoppingInstances"][0]
+    assert (cur["PreviousState"]["Name"], cur["CurrentState"]["Name"]) == (
+        "running", "stopping"), cur
+    assert state() == "stopped", "moto stops at once"
+    # Stopping a stopped instance: moto answers stopping (AWS: stopped).
+    r = w.ec2.stop_instances(InstanceIds=[n2])
+    cur = r["StoppingInstances"][0]
+    assert (cur["PreviousState"]["Name"], cur["CurrentState"]["Name"]) == (
+        "stopped", "stopping"), cur
+    assert state() == "stopped"
+    r = w.ec2.start_instances(InstanceIds=[n2])
+    assert r["StartingInstances"][0]["CurrentState"]["Name"] == "pending", r
+    assert state() == "running", "moto starts at once"
+    none = w.ec2.describe_instances(Filters=[{"Name": "instance-id",
+                                              "Values": ["i-0000000000000dead"]}])
+    assert none["Reservations"] == [], none
+    expect_error(lambda: w.ec2.describe_instances(InstanceIds=["i-0000000000000dead"]),
+                 "InvalidInstanceID.NotFound", 400)
+
 # ------------------------------------------------------------------ Route 53
 
 

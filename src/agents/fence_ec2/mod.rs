@@ -246,17 +246,30 @@ impl FenceEc2 {
         imds: &crate::aws::imds::Imds,
         plug: &str,
     ) -> Result<Instance, Failure> {
-        let own = Identity::new(imds).instance_id().map_err(|e| {
-            Failure::refuse(format!(
-                "cannot read this node's own instance id ({e}); refusing to fence without \
-                 the race check (skip_race_check=true turns it off)"
-            ))
-        })?;
-        let asked: Vec<&str> = match &self.cfg.tag {
-            None if plug != own => vec![own.as_str(), plug],
-            _ => vec![own.as_str()],
+        let own_id = || {
+            Identity::new(imds).instance_id().map_err(|e| {
+                Failure::refuse(format!(
+                    "cannot read this node's own instance id ({e}); refusing to fence \
+                     without the race check (skip_race_check=true turns it off)"
+                ))
+            })
         };
-        let found = instances::by_ids(s, &asked, None)?;
+        let ask = |own: &str| {
+            let asked: Vec<&str> = match &self.cfg.tag {
+                None if plug != own => vec![own, plug],
+                _ => vec![own],
+            };
+            instances::by_ids(s, &asked, None)
+        };
+        let mut own = own_id()?;
+        let mut found = ask(&own)?;
+        // The identity cache may be what EC2 contradicts (a copied run
+        // directory): ask the metadata service itself, once.
+        if !found.iter().any(|i| i.id == own) && imds.has_cache() {
+            imds.forget_cache();
+            own = own_id()?;
+            found = ask(&own)?;
+        }
         let Some(me) = found.iter().find(|i| i.id == own) else {
             return Err(Failure::refuse(format!(
                 "this node's own instance {own} is not in region {}: refusing to fence (wrong \

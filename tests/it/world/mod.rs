@@ -13,6 +13,7 @@
 
 mod aws;
 mod emulators;
+mod fence;
 mod harness;
 mod ns;
 mod rsc;
@@ -20,6 +21,7 @@ mod run;
 mod seeded;
 
 pub use emulators::{repo, tmpdir, Helper};
+pub use fence::{fence_link, Fenced};
 pub(crate) use harness::tests;
 pub use harness::{run_tests, Test};
 pub use ns::{isolate, mount, umount};
