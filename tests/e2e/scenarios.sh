@@ -398,6 +398,8 @@ scenario_6() {
         [eip]="-o allocation_id=$(wj eip.allocation_id)"
         [dns]="-o hosted_zone_id=$(wj zone.id) -o name=$(wj zone.record)"
         [az]=""
+        # solo impersonates node1, of subnet 10.0.1.0/24.
+        [secondary-ip]="-o ip=10.0.1.50"
     )
     # The calls each agent's start/stop must have made through the API
     # endpoint (the fault proxy counts them): proof that ocf-tester's
@@ -407,6 +409,7 @@ scenario_6() {
         [eip]="AssociateAddress DisassociateAddress"
         [dns]="ChangeResourceRecordSets ListResourceRecordSets"
         [az]="DescribeAvailabilityZones"
+        [secondary-ip]="AssignPrivateIpAddresses DescribeNetworkInterfaces"
     )
     local failed=0 w
     for a in $(agents); do
