@@ -365,10 +365,13 @@ scenario_5() {
         done
     done
     say "stonith:fence_ec2: crm ra info and pcs stonith describe show its metadata"
-    # Nothing but our four agents in the provider directory.
+    # Nothing but our agents (ocf-aws --list) in the provider directory.
     out=$(nx solo crm ra list ocf aws 2>&1)
     say "crm ra list ocf aws: $(tr -s ' \n' ' ' <<<"$out")"
-    [[ $(tr -s ' \n' '\n' <<<"$out" | grep -c .) == 4 ]] || { fail "expected exactly the 4 agents"; return 1; }
+    local want
+    want=$(agents | wc -w)
+    [[ $(tr -s ' \n' '\n' <<<"$out" | grep -c .) == "$want" ]] ||
+        { fail "expected exactly the $want agents of ocf-aws --list"; return 1; }
 
     say "crm_resource --validate --class ocf --provider aws --agent ... --option ...:"
     local V=(--class ocf --provider aws)
