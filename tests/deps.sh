@@ -41,6 +41,8 @@ deps_packages() {
     # The meta-data tests validate against these two files.
     [[ -f /usr/share/resource-agents/ra-api-1.dtd && -f /usr/share/resource-agents/metadata.rng ]] ||
         missing+=(resource-agents)
+    # The fence agents' metadata test validates against fence-agents' schema.
+    [[ -f /usr/share/cluster/relaxng/metadata.rng ]] || missing+=(fence-agents)
     command -v python3 >/dev/null || missing+=(python3)
     # Debian ships ensurepip (needed by `python3 -m venv`) in python3-venv.
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
