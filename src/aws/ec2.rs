@@ -166,8 +166,12 @@ pub struct Eni {
     pub private_ips: Vec<String>,
 }
 
-/// `Ok(None)` when EC2 knows no such ENI.
-pub fn describe_eni(s: &Session, eni: &str) -> Result<Option<Eni>> {
+/// One ENI as EC2 describes it; `Ok(None)` when EC2 knows no such ENI.
+/// The one DescribeNetworkInterfaces-by-id request of the agents.
+pub(crate) fn describe_one(
+    s: &Session,
+    eni: &str,
+) -> Result<Option<aws_sdk_ec2::types::NetworkInterface>> {
     let c = client(s);
     s.block_on(async {
         let resp = match s
@@ -181,20 +185,22 @@ pub fn describe_eni(s: &Session, eni: &str) -> Result<Option<Eni>> {
             Err(e) if e.is_not_found() => return Ok(None),
             r => r?,
         };
-        let Some(n) = resp.network_interfaces().first() else {
-            return Ok(None);
-        };
-        Ok(Some(Eni {
-            id: eni.to_string(),
-            vpc_id: n.vpc_id().map(str::to_string),
-            source_dest_check: n.source_dest_check().unwrap_or(true),
-            private_ips: n
-                .private_ip_addresses()
-                .iter()
-                .filter_map(|a| a.private_ip_address().map(str::to_string))
-                .collect(),
-        }))
+        Ok(resp.network_interfaces().first().cloned())
     })
+}
+
+/// `Ok(None)` when EC2 knows no such ENI.
+pub fn describe_eni(s: &Session, eni: &str) -> Result<Option<Eni>> {
+    Ok(describe_one(s, eni)?.map(|n| Eni {
+        id: eni.to_string(),
+        vpc_id: n.vpc_id().map(str::to_string),
+        source_dest_check: n.source_dest_check().unwrap_or(true),
+        private_ips: n
+            .private_ip_addresses()
+            .iter()
+            .filter_map(|a| a.private_ip_address().map(str::to_string))
+            .collect(),
+    }))
 }
 
 pub fn disable_source_dest_check(s: &Session, eni: &str) -> Result<()> {

@@ -68,21 +68,7 @@ pub fn in_subnet(s: &Session, subnet: &str) -> Result<Vec<EniAddresses>> {
 
 /// The addresses of one ENI; `Ok(None)` when EC2 knows no such ENI.
 pub fn addresses(s: &Session, eni: &str) -> Result<Option<EniAddresses>> {
-    let c = s.ec2();
-    s.block_on(async {
-        let resp = match s
-            .call(Service::Ec2, "ec2:DescribeNetworkInterfaces", || {
-                c.describe_network_interfaces()
-                    .network_interface_ids(eni)
-                    .send()
-            })
-            .await
-        {
-            Err(e) if e.is_not_found() => return Ok(None),
-            r => r?,
-        };
-        Ok(resp.network_interfaces().first().map(of))
-    })
+    Ok(super::ec2::describe_one(s, eni)?.as_ref().map(of))
 }
 
 /// Assign `ip` to `eni` as a secondary address, taking it from whichever
