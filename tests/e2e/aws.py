@@ -6,11 +6,13 @@ namespace, talking straight to moto (never through the fault proxy, so the
 proxy's counters show only the agents' traffic).
 
     aws.py world --endpoint URL [--vip IP] [--tables N] [--owner node1|node2|none]
-                 [--extra-tables-without-route N]
-        seed.py's world (a fresh VPC, two nodes) plus an unassociated Elastic
-        IP (eip.allocation_id, eip.public_ip) and a public hosted zone
-        (zone.id, zone.name) with the record name the dns agent manages
-        (zone.record); prints the JSON.
+                 [--extra-tables-without-route N] [--same-subnet]
+        seed.py's world (a fresh VPC, two nodes; --same-subnet: node2 in
+        node1's subnet) plus an unassociated Elastic IP (eip.allocation_id,
+        eip.public_ip), a public hosted zone (zone.id, zone.name) with the
+        record name the dns agent manages (zone.record), and secondary_ip, a
+        free address of node1's subnet (the .50) for the secondary-ip agent;
+        prints the JSON.
     aws.py state --world F
         where the VIP routes, the EIP and the record point now, as JSON:
         {"routes": {rtb: eni|null}, "routes_owner", "eip": {...}, "eip_owner",
@@ -20,11 +22,17 @@ proxy's counters show only the agents' traffic).
         poll every 50 ms until routes, EIP and record all belong to NODE;
         prints the epoch time it was first seen; exit 1 on timeout (prints
         the last state).
-    aws.py check --world F --owner NODE
+    aws.py check --world F --owner NODE [--parts routes,eip,record]
         exit 0 when every VIP route of the world's route tables points at
         NODE's ENI (and no other table has one), the EIP is associated with
         NODE's ENI and primary private IP, and the record holds exactly
-        NODE's private IP; otherwise prints what differs, exit 1.
+        NODE's private IP; otherwise prints what differs, exit 1. --parts
+        checks only those (default: all three).
+    aws.py secondary-ip --world F --owner NODE|none
+        exit 0 when the world's secondary_ip is a secondary private address
+        of NODE's ENI and of no other ENI of the VPC (none: of no ENI), as
+        DescribeNetworkInterfaces shows it; otherwise prints who holds it,
+        exit 1.
     aws.py watch --world F --out FILE
         poll every 50 ms until SIGTERM; appends "epoch json" whenever the
         state changes (the failover timeline's "AWS state switched").
@@ -43,6 +51,7 @@ an earlier scenario's in the same moto) would be refused as ambiguous, as
 they would be on AWS.
 """
 import argparse
+import ipaddress
 import json
 import os
 import signal
@@ -84,7 +93,9 @@ def cmd_world(a):
     terminate_earlier_worlds(a.endpoint)
     w, _ = world.seed(sys.executable, a.endpoint, [
         "--vip", a.vip, "--tables", str(a.tables), "--owner", a.owner,
-        "--extra-tables-without-route", str(a.extra_tables_without_route)])
+        "--extra-tables-without-route", str(a.extra_tables_without_route),
+        *(["--same-subnet"] if a.same_subnet else [])])
+    w["secondary_ip"] = str(ipaddress.ip_network(w["nodes"]["node1"]["subnet_cidr"])[50])
     ec2, r53 = clients(a.endpoint, w["region"])
     eip = ec2.allocate_address(Domain="vpc")
     w["eip"] = {"allocation_id": eip["AllocationId"], "public_ip": eip["PublicIp"]}
@@ -168,34 +179,78 @@ def cmd_wait(a):
         time.sleep(0.05)
 
 
-def problems(w, st, node):
+PARTS = ("routes", "eip", "record")
+
+
+def problems(w, st, node, parts=PARTS):
     n = w["nodes"][node]
     out = []
-    for rt in w["route_tables"]:
-        if st["routes"].get(rt) != n["eni_id"]:
-            out.append(f"route {w['vip']}/32 in {rt} -> {st['routes'].get(rt)}, not {node}'s {n['eni_id']}")
-    for rt in st["other_tables_with_route"]:
-        out.append(f"{rt} (not a VIP table) got a route for {w['vip']}/32")
-    if st["eip"] != {"eni": n["eni_id"], "private_ip": n["private_ip"]}:
+    if "routes" in parts:
+        for rt in w["route_tables"]:
+            if st["routes"].get(rt) != n["eni_id"]:
+                out.append(f"route {w['vip']}/32 in {rt} -> {st['routes'].get(rt)}, "
+                           f"not {node}'s {n['eni_id']}")
+        for rt in st["other_tables_with_route"]:
+            out.append(f"{rt} (not a VIP table) got a route for {w['vip']}/32")
+    if "eip" in parts and st["eip"] != {"eni": n["eni_id"], "private_ip": n["private_ip"]}:
         out.append(f"EIP {w['eip']['public_ip']} -> {st['eip']}, not {node}'s "
                    f"{n['eni_id']}/{n['private_ip']}")
-    if st["record"] != [n["private_ip"]]:
+    if "record" in parts and st["record"] != [n["private_ip"]]:
         out.append(f"{w['zone']['record']} -> {st['record']}, not [{n['private_ip']}]")
     return out
 
 
 def cmd_check(a):
     w = load(a.world)
+    parts = a.parts.split(",")
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        sys.exit(f"aws.py check: unknown --parts {sorted(unknown)} (have: {','.join(PARTS)})")
     st = read_state(w, *clients(a.endpoint or w["endpoint"], w["region"]))
-    bad = problems(w, st, a.owner)
+    bad = problems(w, st, a.owner, parts)
     n = w["nodes"][a.owner]
     if bad:
         for p in bad:
             print("MISMATCH: " + p)
         return 1
-    print(f"AWS: {len(w['route_tables'])} route(s) {w['vip']}/32 -> {n['eni_id']}, "
-          f"EIP {w['eip']['public_ip']} -> {n['eni_id']}/{n['private_ip']}, "
-          f"{w['zone']['record']} A {n['private_ip']} ({a.owner})")
+    said = {"routes": f"{len(w['route_tables'])} route(s) {w['vip']}/32 -> {n['eni_id']}",
+            "eip": f"EIP {w['eip']['public_ip']} -> {n['eni_id']}/{n['private_ip']}",
+            "record": f"{w['zone']['record']} A {n['private_ip']}"}
+    print(f"AWS: {', '.join(said[p] for p in PARTS if p in parts)} ({a.owner})")
+    return 0
+
+
+def secondary_holders(w, ec2):
+    """ENI id -> node name (or "other") of every ENI of the VPC holding the
+    world's secondary_ip as a secondary (not primary) private address. Read
+    from the VPC's whole list, not with the addresses.private-ip-address
+    filter: moto 5.2.5's does not find secondary addresses."""
+    names = {n["eni_id"]: name for name, n in w["nodes"].items()}
+    out = {}
+    pages = ec2.get_paginator("describe_network_interfaces").paginate(
+        Filters=[{"Name": "vpc-id", "Values": [w["vpc_id"]]}])
+    for page in pages:
+        for eni in page["NetworkInterfaces"]:
+            for addr in eni.get("PrivateIpAddresses", []):
+                if addr.get("PrivateIpAddress") == w["secondary_ip"] and not addr.get("Primary"):
+                    out[eni["NetworkInterfaceId"]] = names.get(eni["NetworkInterfaceId"], "other")
+    return out
+
+
+def cmd_secondary_ip(a):
+    w = load(a.world)
+    ec2, _ = clients(a.endpoint or w["endpoint"], w["region"])
+    held = secondary_holders(w, ec2)
+    want = {} if a.owner == "none" else {w["nodes"][a.owner]["eni_id"]: a.owner}
+
+    def enis(d):
+        return ", ".join(f"{e} ({n})" for e, n in sorted(d.items())) + " only" if d else "no ENI"
+
+    if held != want:
+        print(f"MISMATCH: {w['secondary_ip']} is a secondary private IP of {enis(held)}, "
+              f"not of {enis(want)}")
+        return 1
+    print(f"AWS: {w['secondary_ip']} is a secondary private IP of {enis(held)}")
     return 0
 
 
@@ -265,14 +320,18 @@ def main():
     p.add_argument("--tables", type=int, default=2)
     p.add_argument("--owner", default="node2")
     p.add_argument("--extra-tables-without-route", type=int, default=1)
+    p.add_argument("--same-subnet", action="store_true")
     p.set_defaults(fn=cmd_world)
     for name, fn in (("state", cmd_state), ("wait", cmd_wait), ("watch", cmd_watch),
-                     ("check", cmd_check), ("power", cmd_power), ("instances", cmd_instances)):
+                     ("check", cmd_check), ("power", cmd_power), ("instances", cmd_instances),
+                     ("secondary-ip", cmd_secondary_ip)):
         p = sub.add_parser(name)
         p.add_argument("--world", required=True)
         p.add_argument("--endpoint", help="default: the world's")
-        if name in ("wait", "check"):
+        if name in ("wait", "check", "secondary-ip"):
             p.add_argument("--owner", required=True)
+        if name == "check":
+            p.add_argument("--parts", default=",".join(PARTS))
         if name == "wait":
             p.add_argument("--timeout", type=float, default=60)
         if name == "watch":

@@ -539,7 +539,8 @@ heal_link() {
 # ---------------------------------------------------------------- examples
 
 # example FILE: a crm-examples file with its placeholders filled from the
-# current world (only addresses and ids; nothing else is changed).
+# current world (only addresses and ids; nothing else is changed). @SECIP@
+# is the world's secondary_ip, a free address of node1's subnet.
 example() {
     sed -e "s|@VIP@|$(wj vip)|g" \
         -e "s|@RTB1@|$(wj route_tables | cut -d, -f1)|g" \
@@ -547,6 +548,7 @@ example() {
         -e "s|@ALLOC@|$(wj eip.allocation_id)|g" \
         -e "s|@ZONE@|$(wj zone.id)|g" \
         -e "s|@NAME@|$(wj zone.record)|g" \
+        -e "s|@SECIP@|$(wj secondary_ip)|g" \
         -e "s|@TAG@|Name|g" \
         "$E2E_ROOT/crm-examples/$1"
 }

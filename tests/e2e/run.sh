@@ -10,7 +10,7 @@
 #   bash tests/e2e/run.sh --full     # the long-settle variants too (E2E_RUNS=5,
 #                                    # scenario 10 waits for green again)
 #
-# Scenarios (tests/e2e/scenarios.sh; README.md there says more):
+# Scenarios (tests/e2e/scenarios*.sh; README.md there says more):
 #   1 crash failover of vip+eip+dns (crm group.crm): SIGKILL node1's corosync + pacemakerd,
 #     node2 fences node1 with fence_ec2, then starts the group
 #   2 graceful move and back (pcs group.pcs; pcs resource move, crm resource move)
@@ -18,10 +18,12 @@
 #   4 misconfiguration: VIP inside the VPC CIDR -> stopped everywhere, exit reason shown
 #   5 meta-data and validation: crm ra info, pcs resource describe, crm_resource --validate
 #   6 ocf-tester for every agent
-#   7 every crm-examples file (crmsh and pcs) loads and its resources start
+#   7 every agent's crm-examples files (ocf-aws --list; crmsh and pcs) load and their resources start
 #   8 fencing reboot: stonith_admin --reboot node1; node1 off, group on node2, node1 rejoins
 #   9 split: cluster link cut, both reach AWS; exactly one survivor (pcmk_delay_max)
 #  10 AZ health with pcs (group.pcs)
+#  11 secondary-ip, both nodes in one subnet (secondary-ip.crm): crash of node1 ->
+#     fenced, the address moves to node2's ENI and device; move back
 #
 # Every cluster runs with fencing (fence_ec2 from the example files) and a
 # fate watcher that turns a stopped instance into a dead node (lib.sh).
@@ -34,7 +36,7 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
-ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10)
+ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
@@ -104,6 +106,10 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/lib.sh"
 # shellcheck source=tests/e2e/scenarios.sh
 . "$E2E_DIR/scenarios.sh"
+# shellcheck source=tests/e2e/scenarios-solo.sh
+. "$E2E_DIR/scenarios-solo.sh"
+# shellcheck source=tests/e2e/scenarios-secondary-ip.sh
+. "$E2E_DIR/scenarios-secondary-ip.sh"
 if [[ -n ${E2E_EXTRA:-} ]]; then
     # shellcheck disable=SC1090
     . "$E2E_EXTRA"

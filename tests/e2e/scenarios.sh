@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # The e2e scenarios. Each scenario_N runs in a subshell of run.sh, builds its
 # own world (a fresh VPC in the shared moto) and cluster, and returns non-zero
-# on the first failed check; run.sh kills whatever it left behind.
+# on the first failed check; run.sh kills whatever it left behind. Here: the
+# titles, the helpers and the failover scenarios of group.* (1-4, 8-10);
+# scenarios-solo.sh has the single-node ones (5-7), scenarios-secondary-ip.sh
+# scenario 11.
 
 # shellcheck disable=SC2034 # used by run.sh
 declare -A SCENARIO_TITLE=(
@@ -11,19 +14,22 @@ declare -A SCENARIO_TITLE=(
     [4]="misconfiguration: VIP inside the VPC CIDR (vip.crm) -> stopped everywhere, exit reason shown"
     [5]="meta-data and validation: crm ra info, pcs resource describe, crm_resource --validate"
     [6]="ocf-tester for every agent against the emulator"
-    [7]="every crm-examples file (vip, eip, dns, az; crmsh and pcs) loads and starts"
+    [7]="every agent's crm-examples file (ocf-aws --list; crmsh and pcs) loads and starts"
     [8]="fencing reboot: stonith_admin --reboot node1 -> instance stopped, node1 off, group on node2; node1 boots and rejoins"
     [9]="split: the link between the nodes cut, both reach AWS (pcmk_delay_max) -> exactly one survivor owns everything"
     [10]="AZ health with pcs (group.pcs): red -> group leaves node1, the az clone stays (allow-unhealthy-nodes on the clone)"
+    [11]="secondary-ip, both nodes in one subnet (secondary-ip.crm): crash of node1 -> fenced, the address moves to node2's ENI and eth0; move back"
 )
 
 GROUP=(rsc_vip rsc_eip rsc_dns rsc_app)
 
 # ---------------------------------------------------------------- helpers
 
-aws_check() { # NODE: the emulator's state belongs to NODE (aws.py check)
-    local out
-    out=$("$PY" "$E2E_DIR/aws.py" check --world "$WORLD" --endpoint "$E2E_MOTO" --owner "$1") || {
+aws_check() { # NODE [PARTS]: the emulator's state belongs to NODE (aws.py check;
+    # PARTS: some of routes,eip,record, default all)
+    local out parts=()
+    [[ -z ${2:-} ]] || parts=(--parts "$2")
+    out=$("$PY" "$E2E_DIR/aws.py" check --world "$WORLD" --endpoint "$E2E_MOTO" --owner "$1" "${parts[@]}") || {
         printf '%s\n' "$out" | indent
         fail "the emulated AWS does not point at $1"
         return 1
@@ -31,8 +37,56 @@ aws_check() { # NODE: the emulator's state belongs to NODE (aws.py check)
     say "$out"
 }
 
+eth0_addrs() { # NODE: the addresses on NODE's eth0, ADDR/PREFIX one a line
+    nsenter -t "${NODE_PID[$1]}" -n -- ip -o addr show dev eth0 | awk '{ print $4 }'
+}
+
 holds_vip() { # NODE: the VIP is on NODE's eth0
-    nsenter -t "${NODE_PID[$1]}" -n -- ip -4 -o addr show dev eth0 | grep -qF " $(wj vip)/32 "
+    eth0_addrs "$1" | grep -qxF "$(wj vip)/32"
+}
+
+# secip_ec2 NODE|none: the world's secondary_ip is a secondary private IP
+# of NODE's ENI (the world's node it impersonates) and of no other ENI of
+# the VPC, in EC2 (DescribeNetworkInterfaces); none: of no ENI.
+secip_ec2() {
+    local owner=$1 out
+    [[ $owner == none ]] || owner=${NODE_IDENT[$1]}
+    out=$("$PY" "$E2E_DIR/aws.py" secondary-ip --world "$WORLD" --endpoint "$E2E_MOTO" --owner "$owner") || {
+        printf '%s\n' "$out" | indent
+        fail "EC2 does not show $(wj secondary_ip) on $1's ENI alone"
+        return 1
+    }
+    say "$out"
+}
+
+secip_local() { # NODE: the world's secondary_ip is on NODE's eth0, any prefix
+    eth0_addrs "$1" | cut -d/ -f1 | grep -qxF "$(wj secondary_ip)"
+}
+
+# secip_on NODE [OTHER]: the secondary IP belongs to NODE: on NODE's ENI
+# alone in EC2, on NODE's eth0 with the prefix of NODE's subnet (not /32),
+# and not on OTHER's eth0.
+secip_on() {
+    local n=$1 other=${2:-} ip want
+    ip=$(wj secondary_ip)
+    want=$ip/$(wj "nodes.${NODE_IDENT[$n]}.subnet_cidr" | cut -d/ -f2)
+    secip_ec2 "$n" || return 1
+    eth0_addrs "$n" | grep -qxF "$want" ||
+        { fail "$n's eth0 does not hold $want: $(eth0_addrs "$n" | tr '\n' ' ')"; return 1; }
+    if [[ -n $other ]] && secip_local "$other"; then
+        fail "$other's eth0 still holds $ip: $(eth0_addrs "$other" | tr '\n' ' ')"
+        return 1
+    fi
+    local absent=""
+    [[ -z $other ]] || absent=", not on $other's"
+    say "$want on $n's eth0$absent"
+}
+
+# secip_gone NODE: secondary-ip's stop removed the address from NODE's eth0
+# and, with unassign_on_stop (default true), from every ENI.
+secip_gone() {
+    ! secip_local "$1" || { fail "$(wj secondary_ip) is still on $1's eth0 after stop"; return 1; }
+    secip_ec2 none
 }
 
 group_on() { # VIEW_NODE NODE: every member of grp_app started on NODE
@@ -130,30 +184,38 @@ failover_run() {
     cluster_down
 }
 
+# crash_dc NODE PEER: NODE, the DC as PEER sees it (cluster_up makes node1
+# the DC: the crash then includes a DC election, the worst case), crashes:
+# SIGKILL of its corosync and pacemakerd, so no stop runs. Sets CRASH_T,
+# the epoch of the kill.
+crash_dc() {
+    local n=$1 dc p comm pids=()
+    dc=$(pcmk "$2" dc)
+    [[ $dc == "$n" ]] || { fail "$n should be the DC (cluster_up makes it so), is: $dc"; return 1; }
+    for p in $(node_pids "$n"); do
+        comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+        [[ $comm == corosync || $comm == pacemakerd ]] && pids+=("$p")
+    done
+    ((${#pids[@]} == 2)) || { fail "expected corosync + pacemakerd on $n, found pids: ${pids[*]}"; return 1; }
+    CRASH_T=$(now)
+    kill -9 "${pids[@]}"
+    say "SIGKILL $n's corosync + pacemakerd (pids ${pids[*]}; $n is the DC)"
+}
+
 # crash_failover RUN: on a two_node_cluster (grp_app on node1, the DC),
 # SIGKILL node1's corosync + pacemakerd; node2 fences node1 and takes the
 # group; checks AWS and prints the timeline (also appended, with every
 # step, to $E2E_WORK/timeline.jsonl).
 crash_failover() {
-    local run=$1 watch kill pids p comm t_aws
+    local run=$1 watch kill t_aws
     watch=$E2E_WORK/s1-watch-$run.log
     "$PY" "$E2E_DIR/aws.py" watch --world "$WORLD" --endpoint "$E2E_MOTO" --out "$watch" \
         --max-seconds 120 &
     local watcher=$!
     BG_PIDS+=("$watcher")
     wait_file "$watch" 10 "the AWS poller" || return 1
-    pids=()
-    for p in $(node_pids node1); do
-        comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
-        [[ $comm == corosync || $comm == pacemakerd ]] && pids+=("$p")
-    done
-    ((${#pids[@]} == 2)) || { fail "expected corosync + pacemakerd on node1, found pids: ${pids[*]}"; return 1; }
-    local dc
-    dc=$(pcmk node2 dc)
-    [[ $dc == node1 ]] || { fail "node1 should be the DC (cluster_up makes it so), is: $dc"; return 1; }
-    kill=$(now)
-    kill -9 "${pids[@]}"
-    say "SIGKILL node1's corosync + pacemakerd (pids ${pids[*]}; node1 is the DC)"
+    crash_dc node1 node2 || return 1
+    kill=$CRASH_T
     t_aws=$(aws_wait_owner node2 60) || { kill "$watcher"; fail "AWS did not switch to node2 within 60 s: $t_aws"; return 1; }
     say "AWS state on node2 $(elapsed "$kill" "$t_aws")s after the kill"
     grep -q ' node1 stopped$' "$FATE_LOG" || { fail "node1's instance was never stopped (fencing)"; return 1; }
@@ -308,245 +370,6 @@ scenario_4() {
     [[ $(jfield routes <<<"$st") == "{}" ]] ||
         { fail "a route for $vip/32 was created: $st"; return 1; }
     say "rsc_vip: one start, rc 6, stopped on both nodes, no route created; crm_mon shows the reason"
-}
-
-# ------------------------------------------------------------ scenario 5
-
-# meta_check NODE AGENT OUTPUT: OUTPUT names the agent's shortdesc and
-# every parameter of its meta-data.
-meta_check() {
-    local agent=$1 out=$2 md missing
-    md=$(/usr/lib/ocf/resource.d/aws/"$agent" meta-data)
-    missing=$("$SYSPY" -c '
-import sys, xml.etree.ElementTree as ET
-md = ET.fromstring(sys.argv[1]); out = sys.argv[2]
-want = [md.findtext("shortdesc").strip()] + [p.get("name") for p in md.iter("parameter")]
-print(" ".join(repr(w) for w in want if w not in out))' "$md" "$out")
-    [[ -z $missing ]] || { fail "not shown: $missing"; return 1; }
-}
-
-# validate EXPECTED_RC DESCRIPTION ARGS...: crm_resource --validate
-validate() {
-    local want=$1 what=$2 out rc=0 got
-    shift 2
-    out=$(nx solo crm_resource --validate "$@" 2>&1) || rc=$?
-    got=$(sed -n 's/.*returned \([0-9]*\) .*/\1/p; s/.*Operation validate.* (\([0-9]*\))$/\1/p' <<<"$out" | head -n1)
-    printf '      %-58s crm_resource rc %s, agent rc %s\n' "$what" "$rc" "${got:-?}"
-    [[ $got == "$want" ]] || {
-        printf '%s\n' "$out" | indent
-        fail "crm_resource --validate $*: expected agent rc $want"
-        return 1
-    }
-    [[ -z ${VALIDATE_REASON:-} ]] || grep -qF "$VALIDATE_REASON" <<<"$out" || {
-        printf '%s\n' "$out" | indent
-        fail "no '$VALIDATE_REASON' in the output"
-        return 1
-    }
-}
-
-scenario_5() {
-    local a out
-    single_node_cluster --owner node1 --tables 2 || return 1
-    for a in $(agents); do
-        out=$(nx solo crm ra info "ocf:aws:$a" 2>&1) || { printf '%s\n' "$out" | indent; fail "crm ra info ocf:aws:$a"; return 1; }
-        meta_check "$a" "$out" || { printf '%s\n' "$out" | head -n 20 | indent; return 1; }
-        out=$(nx solo pcs resource describe "ocf:aws:$a" 2>&1) || { printf '%s\n' "$out" | indent; fail "pcs resource describe ocf:aws:$a"; return 1; }
-        meta_check "$a" "$out" || { printf '%s\n' "$out" | head -n 20 | indent; return 1; }
-        say "ocf:aws:$a: crm ra info and pcs resource describe show its meta-data"
-    done
-    nx solo crm ra info ocf:aws:vip 2>&1 | head -n 12 | indent
-    # The fence agent, as pacemaker-fenced finds it (/usr/sbin/fence_ec2).
-    local md
-    md=$(printf 'action=metadata\n' | /usr/sbin/fence_ec2)
-    for out in "$(nx solo crm ra info stonith:fence_ec2 2>&1)" "$(nx solo pcs stonith describe fence_ec2 2>&1)"; do
-        for p in tag plug power_timeout skip_race_check; do
-            [[ $md == *"name=\"$p\""* && $out == *"$p"* ]] ||
-                { printf '%s\n' "$out" | head -n 20 | indent; fail "stonith:fence_ec2: parameter $p not shown"; return 1; }
-        done
-    done
-    say "stonith:fence_ec2: crm ra info and pcs stonith describe show its metadata"
-    # Nothing but our agents (ocf-aws --list) in the provider directory.
-    out=$(nx solo crm ra list ocf aws 2>&1)
-    say "crm ra list ocf aws: $(tr -s ' \n' ' ' <<<"$out")"
-    local want
-    want=$(agents | wc -w)
-    [[ $(tr -s ' \n' '\n' <<<"$out" | grep -c .) == "$want" ]] ||
-        { fail "expected exactly the $want agents of ocf-aws --list"; return 1; }
-
-    say "crm_resource --validate --class ocf --provider aws --agent ... --option ...:"
-    local V=(--class ocf --provider aws)
-    validate 0 "vip ip=192.168.100.10" "${V[@]}" --agent vip --option ip=192.168.100.10 || return 1
-    VALIDATE_REASON="ip" validate 6 "vip ip=192.168.100.300" "${V[@]}" --agent vip --option ip=192.168.100.300 || return 1
-    validate 6 "vip without ip (required)" "${V[@]}" --agent vip || return 1
-    VALIDATE_REASON="lies inside the VPC's CIDR block" \
-        validate 6 "vip ip=10.0.5.5, depth 10 (inside the VPC)" "${V[@]}" --agent vip --option ip=10.0.5.5 --validate=10 || return 1
-    validate 0 "vip ip=192.168.100.10, depth 10" "${V[@]}" --agent vip --option ip=192.168.100.10 --validate=10 || return 1
-    validate 6 "vip api_failure=explode" "${V[@]}" --agent vip --option ip=192.168.100.10 --option api_failure=explode || return 1
-    validate 0 "eip allocation_id=<the world's>" "${V[@]}" --agent eip --option "allocation_id=$(wj eip.allocation_id)" || return 1
-    validate 6 "eip without allocation_id or elastic_ip" "${V[@]}" --agent eip || return 1
-    validate 0 "dns hosted_zone_id=... name=..." "${V[@]}" --agent dns --option "hosted_zone_id=$(wj zone.id)" --option "name=$(wj zone.record)" || return 1
-    validate 6 "dns name='bad name!'" "${V[@]}" --agent dns --option "hosted_zone_id=$(wj zone.id)" --option "name=bad name!" || return 1
-    validate 0 "az (no parameters)" "${V[@]}" --agent az || return 1
-    validate 6 "az dampen=soon" "${V[@]}" --agent az --option dampen=soon || return 1
-}
-
-# ------------------------------------------------------------ scenario 6
-
-scenario_6() {
-    local a opts out rc stats
-    # Routes seeded towards node2: the vip start must really switch them.
-    single_node_cluster --owner node2 --tables 2 || return 1
-    declare -A O=(
-        [vip]="-o ip=$(wj vip)"
-        [eip]="-o allocation_id=$(wj eip.allocation_id)"
-        [dns]="-o hosted_zone_id=$(wj zone.id) -o name=$(wj zone.record)"
-        [az]=""
-        # solo impersonates node1, of subnet 10.0.1.0/24.
-        [secondary-ip]="-o ip=10.0.1.50"
-    )
-    # The calls each agent's start/stop must have made through the API
-    # endpoint (the fault proxy counts them): proof that ocf-tester's
-    # sequences ran against the emulator, not just a local check.
-    declare -A WANT=(
-        [vip]="ReplaceRoute DescribeRouteTables"
-        [eip]="AssociateAddress DisassociateAddress"
-        [dns]="ChangeResourceRecordSets ListResourceRecordSets"
-        [az]="DescribeAvailabilityZones"
-        [secondary-ip]="AssignPrivateIpAddresses DescribeNetworkInterfaces"
-    )
-    local failed=0 w
-    for a in $(agents); do
-        if [[ ! -v "O[$a]" || ! -v "WANT[$a]" ]]; then
-            say "FAIL: ocf-aws --list names $a, which scenario 6 does not know: add its ocf-tester options to O and the API calls its start/stop must make to WANT in tests/e2e/scenarios.sh"
-            failed=1
-            continue
-        fi
-        read -ra opts <<<"${O[$a]}"
-        proxy POST reset >/dev/null || return 1
-        rc=0
-        out=$(nx solo ocf-tester -n "test_$a" "${opts[@]}" "/usr/lib/ocf/resource.d/aws/$a" 2>&1) || rc=$?
-        stats=$(proxy GET stats | "$SYSPY" -c 'import json, sys; print(" ".join(f"{k}={v}" for k, v in sorted(json.load(sys.stdin)["by_action"].items())))')
-        say "ocf-tester -n test_$a ${O[$a]} /usr/lib/ocf/resource.d/aws/$a: rc $rc, $(tail -n1 <<<"$out")"
-        printf '      API calls: %s\n' "$stats"
-        if ((rc != 0)) || [[ $out != *"passed all tests"* ]]; then
-            printf '%s\n' "$out" | grep -v '^ *<' | indent
-            failed=1
-        fi
-        for w in ${WANT[$a]}; do
-            [[ " $stats" == *" $w="* ]] || { say "FAIL: ocf-tester's run of $a made no $w call"; failed=1; }
-        done
-    done
-    ((failed == 0)) || { fail "ocf-tester"; return 1; }
-}
-
-# ------------------------------------------------------------ scenario 7
-
-all_stopped() { # VIEW_NODE RSC...
-    local n=$1 r
-    shift
-    for r in "$@"; do
-        pcmk "$n" stopped "$r" || return 1
-    done
-}
-
-examples_started() {
-    pcmk solo all-on solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az fence_nodes
-}
-
-# The cluster properties every example sets survive loading them together.
-examples_properties() {
-    local p v bad=""
-    for p in stonith-enabled=true stonith-timeout=90s node-health-strategy=migrate-on-red; do
-        v=$(nx solo crm_attribute --type crm_config --name "${p%%=*}" --query --quiet 2>/dev/null) || v=""
-        [[ $v == "${p#*=}" ]] || bad+=" ${p%%=*}=${v:-unset}"
-    done
-    [[ -z $bad ]] || { fail "cluster properties after loading the examples:$bad"; return 1; }
-}
-
-# What the agents inherit under Pacemaker: pacemaker-execd's environment,
-# which must be the clean one the harness gave pacemakerd (PATH plus
-# /etc/default/pacemaker), with no HOME and no AWS credentials: they come
-# from the instance role, through the node's IMDS.
-check_agent_environment() {
-    local n=$1 p execd="" env bad imds
-    for p in $(node_pids "$n"); do
-        [[ $(cat "/proc/$p/comm" 2>/dev/null) == pacemaker-execd ]] && execd=$p
-    done
-    [[ -n $execd ]] || { fail "no pacemaker-execd on $n"; return 1; }
-    env=$(tr '\0' '\n' <"/proc/$execd/environ" | sort)
-    say "pacemaker-execd's environment on $n (what every agent inherits): $(tr '\n' ' ' <<<"$env")"
-    bad=$(grep -E '^(HOME|USER|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_PROFILE|AWS_REGION|AWS_DEFAULT_REGION|AWS_EC2_METADATA_SERVICE_ENDPOINT)=' <<<"$env") || true
-    [[ -z $bad ]] || { fail "leaked into the agents' environment: $bad"; return 1; }
-    grep -qx "AWS_ENDPOINT_URL=$E2E_API" <<<"$env" || { fail "AWS_ENDPOINT_URL from /etc/default/pacemaker missing"; return 1; }
-    return 0
-}
-
-imds_role_used() { # NODE: the agents fetched the instance role's credentials
-    local stats
-    stats=$(nx "$1" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://169.254.169.254/_emulator/stats", timeout=5).read().decode())') || return 1
-    grep -q 'iam/security-credentials/ha-cluster-node' <<<"$stats"
-}
-
-scenario_7() {
-    local f t st
-    single_node_cluster --owner node2 --tables 2 || return 1
-    check_agent_environment solo || return 1
-    for tool in crm pcs; do
-        t=$(now)
-        for f in vip eip dns az; do
-            if [[ $tool == crm ]]; then
-                load_crm solo "$f.crm" || return 1
-            else
-                load_pcs solo "$f.pcs" || return 1
-            fi
-        done
-        wait_for 60 "every example resource started" examples_started || return 1
-        say "crm-examples/{vip,eip,dns,az}.$tool loaded, every resource started, fence_nodes (fence_ec2) too ($(elapsed "$t")s)"
-        examples_properties || return 1
-        # The deep monitors reach the CIB as op instance attributes, where
-        # Pacemaker takes OCF_CHECK_LEVEL from.
-        local cib depth
-        cib=$(nx solo cibadmin --query --scope resources) || return 1
-        for depth in rsc_vip:10 rsc_dns:20; do
-            [[ $(xmllint --xpath "count(//primitive[@id='${depth%:*}']/operations/op[@name='monitor']/instance_attributes/nvpair[@name='OCF_CHECK_LEVEL'][@value='${depth#*:}'])" - <<<"$cib") == 1 ]] ||
-                { fail "$tool: ${depth%:*} has no monitor with OCF_CHECK_LEVEL=${depth#*:} in the CIB"; return 1; }
-        done
-        aws_check node1 || return 1
-        holds_vip solo || { fail "solo does not hold the VIP"; return 1; }
-        no_failures solo || return 1
-        imds_role_used solo || { fail "no agent fetched the instance role's credentials from IMDS"; return 1; }
-        # doctor reads each resource from the live CIB (crm_resource) and
-        # must find nothing wrong with a cluster that works.
-        local rsc out
-        for rsc in rsc_vip rsc_eip rsc_dns rsc_az; do
-            out=$(nx solo ocf-aws doctor --resource "$rsc" --json) ||
-                { fail "$tool: ocf-aws doctor --resource $rsc failed on a healthy cluster: $(tr -s ' \n' ' ' <<<"$out" | head -c 3000)"; return 1; }
-            [[ $(jfield ok <<<"$out") == true && $(jfield resource <<<"$out") == "$rsc" ]] ||
-                { fail "$tool: doctor --resource $rsc: $out"; return 1; }
-        done
-        say "ocf-aws doctor --resource: rsc_vip, rsc_eip, rsc_dns, rsc_az all green"
-        [[ $(nx solo attrd_updater --query --name '#health-aws-az' 2>&1) == *'value="green"'* ]] ||
-            { fail "az did not publish #health-aws-az=green"; return 1; }
-        # Remove the resources (Pacemaker stops them) before the next variant.
-        # The fence device goes last: with stonith-enabled=true and no
-        # device, Pacemaker leaves active resources unmanaged, unstopped.
-        t=$(now)
-        local fence
-        fence=$(nx solo cibadmin --query --xpath "//primitive[@id='fence_nodes']") || return 1
-        nx solo cibadmin --replace --scope resources --xml-text "<resources>$fence</resources>" || return 1
-        nx solo cibadmin --replace --scope constraints --xml-text '<constraints/>' || return 1
-        wait_for 60 "every resource but fence_nodes stopped" all_stopped solo rsc_vip rsc_app rsc_eip rsc_dns rsc_az || return 1
-        nx solo cibadmin --replace --scope resources --xml-text '<resources/>' || return 1
-        wait_for 30 "fence_nodes stopped" pcmk solo idle || return 1
-        ! holds_vip solo || { fail "the VIP is still on solo after stop"; return 1; }
-        # eip's stop disassociates the address (dns's leaves the record by
-        # default, vip's leaves the routes: only the local address goes).
-        st=$(aws_state)
-        [[ $(jfield eip_owner <<<"$st") == none ]] ||
-            { fail "after stop, the EIP is still associated: $st"; return 1; }
-        say "resources removed and stopped ($(elapsed "$t")s)"
-        nx solo crm_resource --cleanup >/dev/null 2>&1 || true
-    done
 }
 
 # ------------------------------------------------------------ scenario 8
