@@ -39,10 +39,9 @@ venv=$(bash tests/world/setup-venv.sh | tail -n1)
 awscli_venv=$(bash bench/setup-awscli.sh | tail -n1)
 fence_aws_path=$(bash bench/setup-fence-aws.sh | tail -n1)
 if [[ -z $bin ]]; then
-    deps_rust
-    # The release profile is what users install; debug would flatter nobody.
-    cargo build --release --quiet
-    bin=${CARGO_TARGET_DIR:-$root/target}/release/ocf-aws
+    # The binary the packages ship (packaging/release.sh); debug would
+    # flatter nobody.
+    bin=$(bash packaging/release.sh | tail -n1)
 fi
 
 # A new network namespace (its own loopback, where 169.254.169.254 and

@@ -121,10 +121,43 @@ deps_packaging() {
     command -v crm_resource >/dev/null && command -v stonith_admin >/dev/null || missing+=(pacemaker-cli-utils)
     command -v pcs >/dev/null || missing+=(pcs)
     command -v crm >/dev/null || missing+=(crmsh)
+    # The packages' linters, the release binary's glibc check (objdump) and
+    # tests/oldroot.sh's Debian 11 root.
+    command -v lintian >/dev/null || missing+=(lintian)
+    command -v rpmlint >/dev/null || missing+=(rpmlint)
+    command -v objdump >/dev/null || missing+=(binutils)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
     deps_apt "${missing[@]}"
     if [[ $(cargo deb --version 2>/dev/null) != "cargo-deb $DEPS_CARGO_DEB" ]]; then
         echo "deps: cargo install cargo-deb $DEPS_CARGO_DEB (about 2 minutes, once)" >&2
         cargo install --locked --quiet cargo-deb --version "$DEPS_CARGO_DEB" >&2
+    fi
+}
+
+# The portable release build (packaging/release.sh): cargo-zigbuild links
+# against an older glibc's symbol versions through Zig's bundled glibc
+# stubs, so the binary built on Debian 12 starts on RHEL 8, SLES 15 and
+# Amazon Linux 2. Both pinned: Zig 0.16's archiver cannot create archives
+# (cc-rs's static libraries, aws-lc-sys's among them), and cargo-zigbuild
+# follows Zig's command-line changes release by release. Zig comes from
+# PyPI's ziglang wheel, in a venv of its own; cargo-zigbuild finds it as
+# `python3 -m ziglang` once that venv's bin is first on PATH (exported).
+DEPS_ZIG=0.14.1
+DEPS_CARGO_ZIGBUILD=0.24.1
+deps_zigbuild() {
+    local venv=${OCF_AWS_ZIG_VENV:-$(dirname "${BASH_SOURCE[0]}")/../.venv-zig}
+    if [[ $("$venv/bin/python" -m ziglang version 2>/dev/null) != "$DEPS_ZIG" ]]; then
+        echo "deps: ziglang $DEPS_ZIG from PyPI into $venv (once)" >&2
+        rm -rf "$venv"
+        python3 -m venv "$venv" >&2 || deps_die "python3 -m venv failed (apt-get install python3-venv)"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "ziglang==$DEPS_ZIG" >&2 ||
+            deps_die "pip install ziglang==$DEPS_ZIG failed"
+    fi
+    venv=$(cd "$venv" && pwd)
+    export PATH=$venv/bin:$PATH
+    if [[ $(cargo-zigbuild --version 2>/dev/null) != "cargo-zigbuild $DEPS_CARGO_ZIGBUILD" ]]; then
+        echo "deps: cargo install cargo-zigbuild $DEPS_CARGO_ZIGBUILD (about 2 minutes, once)" >&2
+        cargo install --locked --quiet cargo-zigbuild --version "$DEPS_CARGO_ZIGBUILD" >&2
     fi
 }
 
