@@ -287,9 +287,18 @@ fn iam_policy(words: &[String]) -> Result<String, String> {
     if chosen.is_empty() {
         chosen = agents::ALL.iter().map(|a| (*a, BTreeMap::new())).collect();
     }
+    // A role ARN that cannot be one would make a policy that grants nothing.
+    for (spec, params) in &chosen {
+        for (k, v) in params {
+            if k == "role_arn" || spec.iam.iter().any(|p| p.role_param == Some(k.as_str())) {
+                crate::aws::assume::check_arn(k, v)
+                    .map_err(|e| format!("{}: {}", spec.name, e.0))?;
+            }
+        }
+    }
     let input: Vec<_> = chosen
         .into_iter()
         .map(|(spec, params)| (spec.name, spec.iam, params))
         .collect();
-    serde_json::to_string_pretty(&crate::aws::iam::policy(&input)).map_err(|e| e.to_string())
+    serde_json::to_string_pretty(&crate::aws::iam::policies(&input)).map_err(|e| e.to_string())
 }

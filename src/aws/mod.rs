@@ -7,6 +7,7 @@
 //! Nothing here knows a protocol: the OCF layer and the fence layer each
 //! turn an [`Error`]'s [`Class`] into their own exit code.
 
+pub mod assume;
 pub mod classify;
 pub mod credentials;
 pub mod ec2;

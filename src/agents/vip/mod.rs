@@ -59,18 +59,24 @@ pub const SPEC: Spec = Spec {
 };
 
 /// Every AWS API action this agent calls (the IAM policy is made from it).
+/// The route tables' calls (and the VPC's) are made as routing_table_role
+/// when it is set: in a shared VPC they belong to the network account; the
+/// ENI's stay with the node's own credentials, its account owns the ENI.
 const IAM: &[Permission] = &[
     Permission::new(
         "ec2:DescribeRouteTables",
         &[Scope::Any],
         "start, depth-10 monitor",
-    ),
-    Permission::new("ec2:ReplaceRoute", &[Scope::RouteTable], "start"),
+    )
+    .under_role(ROUTING_TABLE_ROLE),
+    Permission::new("ec2:ReplaceRoute", &[Scope::RouteTable], "start")
+        .under_role(ROUTING_TABLE_ROLE),
     Permission::new(
         "ec2:CreateRoute",
         &[Scope::RouteTable],
         "start, listed table without the route",
-    ),
+    )
+    .under_role(ROUTING_TABLE_ROLE),
     Permission::new(
         "ec2:DescribeNetworkInterfaces",
         &[Scope::Any],
@@ -85,8 +91,11 @@ const IAM: &[Permission] = &[
         "ec2:DescribeVpcs",
         &[Scope::Any],
         "start with vpc_id of another VPC",
-    ),
+    )
+    .under_role(ROUTING_TABLE_ROLE),
 ];
+
+const ROUTING_TABLE_ROLE: &str = "routing_table_role";
 
 const PARAMS: &[Param] = with_aws_settings![
     Param::string("ip", "The overlay IPv4 address")
@@ -102,6 +111,19 @@ const PARAMS: &[Param] = with_aws_settings![
          table without a route for ip/32 gets one. Default: every route table of the \
          VPC that has a route for ip/32 (create that route once, in each table whose \
          subnets' clients must reach the address).",
+    ),
+    Param::string(
+        ROUTING_TABLE_ROLE,
+        "IAM role for the route-table calls only"
+    )
+    .long(
+        "Make the route-table calls (DescribeRouteTables, ReplaceRoute, CreateRoute, and \
+         DescribeVpcs for vpc_id) as this IAM role, e.g. \
+         arn:aws:iam::111122223333:role/ha-routes: in a shared VPC the route tables \
+         belong to the network account. The ENI calls (source/destination check) keep \
+         this node's own credentials, which assume the role (sts:AssumeRole, with \
+         external_id if set) at each action that changes or checks routes. Not \
+         together with role_arn (which makes every call as one role).",
     ),
     Param::string("vpc_id", "VPC of the route tables")
         .long("Limit route-table discovery to this VPC. Default: the VPC of this node's ENI."),
@@ -139,6 +161,23 @@ pub struct Vip {
     cfg: Config,
 }
 
+/// The sessions of a vip action: this node's own (or role_arn's) for the
+/// ENI, routing_table_role's (when set) for the route tables.
+pub(crate) struct Sessions {
+    own: Session,
+    tables: Option<Session>,
+}
+
+impl Sessions {
+    pub(crate) fn eni(&self) -> &Session {
+        &self.own
+    }
+
+    pub(crate) fn tables(&self) -> &Session {
+        self.tables.as_ref().unwrap_or(&self.own)
+    }
+}
+
 /// Where the VPC's CIDR blocks were read, for the doctor's evidence.
 pub(crate) struct VpcBlocks {
     pub vpc: Option<String>,
@@ -158,6 +197,16 @@ pub(crate) enum SourceDest {
 impl Vip {
     fn state(&self, ctx: &Ctx) -> StateFile {
         ctx.state(&self.cfg.ip.to_string())
+    }
+
+    /// Connect, and assume routing_table_role when set.
+    fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Sessions> {
+        let own = ctx.connect(&self.cfg.aws, imds)?;
+        let tables = match &self.cfg.tables_role {
+            Some(role) => Some(own.assume(role)?),
+            None => None,
+        };
+        Ok(Sessions { own, tables })
     }
 
     fn resolve_local(&self, imds: &Imds) -> OcfResult<Local> {
@@ -300,7 +349,7 @@ impl Agent for Vip {
         let cached = imds.has_cache();
         let local = self.resolve_local(&imds)?;
         self.check_outside_vpc(&imds, &local, None)?;
-        let s = ctx.connect(&c.aws, &imds)?;
+        let s = self.connect(ctx, &imds)?;
         let (local, routes, (switched, created)) = match self.switch(&s, &imds, local) {
             // The cached identity (ENI, VPC of the device) may be what AWS
             // disagrees with: look it up afresh, once.

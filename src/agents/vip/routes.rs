@@ -2,7 +2,7 @@
 //! at this node and settling a race with another node, and the depth-10
 //! check that they still point here.
 
-use super::{Local, Vip};
+use super::{Local, Sessions, Vip};
 use crate::aws::ec2::{self, TableRoute, Target};
 use crate::aws::imds::Imds;
 use crate::aws::Session;
@@ -113,16 +113,16 @@ impl Vip {
     #[allow(clippy::type_complexity)]
     pub(crate) fn switch(
         &self,
-        s: &Session,
+        s: &Sessions,
         imds: &Imds,
         local: Local,
     ) -> OcfResult<(Local, Vec<TableRoute>, (usize, usize))> {
         if self.cfg.vpc_id.is_some() {
-            self.check_outside_vpc(imds, &local, Some(s))?;
+            self.check_outside_vpc(imds, &local, Some(s.tables()))?;
         }
-        self.check_source_dest(s, imds, &local.eni)?;
-        let routes = self.managed_routes(s, &local)?;
-        let counts = self.converge(s, &local, routes.clone())?;
+        self.check_source_dest(s.eni(), imds, &local.eni)?;
+        let routes = self.managed_routes(s.tables(), &local)?;
+        let counts = self.converge(s.tables(), &local, routes.clone())?;
         Ok((local, routes, counts))
     }
 
@@ -240,8 +240,8 @@ impl Vip {
             },
             None => self.resolve_local(&imds)?,
         };
-        let s = ctx.connect(&c.aws, &imds)?;
-        let routes = match self.managed_routes(&s, &local) {
+        let s = self.connect(ctx, &imds)?;
+        let routes = match self.managed_routes(s.tables(), &local) {
             Err(e) if e.rc == Rc::Configured && c.tables.is_empty() => {
                 return Err(OcfError::not_running(e.reason))
             }
