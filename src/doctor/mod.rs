@@ -72,7 +72,7 @@ pub fn run(
     };
 
     let agent = configure(spec, &env, deadline, &mut r);
-    let opts = aws_options(&env, &mut r);
+    let opts = aws_options(spec, &env, &mut r);
     // Live metadata only, never the agents' identity cache: doctor must see
     // what the metadata service answers now, not what it answered at boot.
     let imds = opts.live_imds(&env.aws, deadline);
@@ -259,9 +259,21 @@ fn configure(
 
 /// The common AWS parameters, read on their own so that a resource with a
 /// bad agent-specific value still gets its credentials, metadata and
-/// endpoint checked.
-fn aws_options(env: &OcfEnv, r: &mut Report) -> AwsOptions {
-    let table = crate::aws::params::ALL;
+/// endpoint checked (with the agent's own role parameters, which
+/// external_id may be for).
+fn aws_options(spec: &Spec, env: &OcfEnv, r: &mut Report) -> AwsOptions {
+    let roles = spec.iam.iter().filter_map(|p| p.role_param);
+    let table: Vec<crate::core::Param> = crate::aws::params::ALL
+        .iter()
+        .copied()
+        .chain(
+            spec.params
+                .iter()
+                .copied()
+                .filter(|p| roles.clone().any(|r| r == p.name)),
+        )
+        .collect();
+    let table = table.as_slice();
     let own: BTreeMap<String, String> = env
         .reskeys
         .iter()
