@@ -141,7 +141,12 @@ pub fn command() -> clap::Command {
                     "Print a least-privilege IAM policy for every agent, or for the agents \
                      named, each followed by the parameters of its resource, which narrow \
                      the resources: ocf-aws iam-policy vip ip=192.168.100.10 \
-                     routing_table=rtb-0123abcd eip allocation_id=eipalloc-0123abcd",
+                     routing_table=rtb-0123abcd eip allocation_id=eipalloc-0123abcd. \
+                     When a resource names a role to assume (role_arn, vip's \
+                     routing_table_role), it prints both halves as {\"NodeRole\": \
+                     {\"Policy\"}, \"AssumedRoles\": {ARN: {\"Policy\", \"TrustPolicy\"}}}: \
+                     what the nodes' own role needs (its own calls, sts:AssumeRole on the \
+                     role) and what the role needs.",
                 )
                 .arg(
                     Arg::new("spec")
