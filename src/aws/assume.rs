@@ -9,10 +9,11 @@
 //! memory for the action and are renewed by assuming again; nothing is
 //! written anywhere.
 
+use super::call::NO_GRACE;
 use super::classify::{self, Retry};
 use super::credentials::Renewable;
 use super::error::{chain, Error, Kind, Result};
-use super::session::{Assumed, Service, Session, NO_GRACE};
+use super::session::{Assumed, Service, Session};
 use crate::core::params::shorten;
 use crate::core::Invalid;
 use aws_config::sts::AssumeRoleProvider;

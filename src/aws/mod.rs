@@ -8,6 +8,7 @@
 //! turn an [`Error`]'s [`Class`] into their own exit code.
 
 pub mod assume;
+mod call;
 pub mod classify;
 pub mod credentials;
 pub mod ec2;

@@ -161,23 +161,6 @@ pub struct Vip {
     cfg: Config,
 }
 
-/// The sessions of a vip action: this node's own (or role_arn's) for the
-/// ENI, routing_table_role's (when set) for the route tables.
-pub(crate) struct Sessions {
-    own: Session,
-    tables: Option<Session>,
-}
-
-impl Sessions {
-    pub(crate) fn eni(&self) -> &Session {
-        &self.own
-    }
-
-    pub(crate) fn tables(&self) -> &Session {
-        self.tables.as_ref().unwrap_or(&self.own)
-    }
-}
-
 /// Where the VPC's CIDR blocks were read, for the doctor's evidence.
 pub(crate) struct VpcBlocks {
     pub vpc: Option<String>,
@@ -197,16 +180,6 @@ pub(crate) enum SourceDest {
 impl Vip {
     fn state(&self, ctx: &Ctx) -> StateFile {
         ctx.state(&self.cfg.ip.to_string())
-    }
-
-    /// Connect, and assume routing_table_role when set.
-    fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Sessions> {
-        let own = ctx.connect(&self.cfg.aws, imds)?;
-        let tables = match &self.cfg.tables_role {
-            Some(role) => Some(own.assume(role)?),
-            None => None,
-        };
-        Ok(Sessions { own, tables })
     }
 
     fn resolve_local(&self, imds: &Imds) -> OcfResult<Local> {
