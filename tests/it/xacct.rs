@@ -296,7 +296,95 @@ fn a_role_that_does_not_exist_cannot_be_assumed() {
         .reason_has(&["sts:AssumeRole", &ghost]);
 }
 
+/// fence_ec2 takes role_arn too: its status and off are made as the role
+/// (the instance still stops); a value that is no role ARN fails before
+/// any request.
+fn fence_ec2_with_role_arn_fences_as_the_role() {
+    let f = Fenced::with(Seed {
+        args: vec!["--assume-role", "open"],
+        ..Seed::default()
+    });
+    let role = f.w.role("open");
+    let lines = |action: &str, arn: &str| {
+        format!("action={action}\nplug={}\nrole_arn={arn}\n", f.id("node2"))
+    };
+    let run = f.stdin("node1", &lines("status", &role));
+    assert_eq!(run.rc, 0, "{}", run.stderr);
+    let run = f.stdin("node1", &lines("off", &role));
+    assert_eq!(run.rc, 0, "{}", run.stderr);
+    assert_eq!(f.state("node2"), "stopped");
+    let log = f.proxy.log();
+    let assumed = issued(&log);
+    let calls = api_calls(&log);
+    assert!(
+        calls.iter().any(|e| s(e, "action") == "StopInstances"),
+        "{log:#?}"
+    );
+    for e in calls {
+        assert!(assumed.contains(s(e, "key")), "not signed as the role: {e}");
+    }
+    f.reset();
+    let run = f.stdin("node1", &lines("status", "ha-network"));
+    assert_ne!(run.rc, 0);
+    assert!(
+        run.stderr.contains("role_arn='ha-network'")
+            && run.stderr.contains("arn:aws:iam::<account>:role/<name>"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(f.proxy.stats()["requests"], 0);
+}
+
+/// The assumed role's credentials expiring during an action: the call
+/// that AWS refused as ExpiredToken is sent again with credentials of a
+/// fresh AssumeRole (the node's own stay as they are).
+fn expired_role_credentials_are_renewed_by_assuming_again() {
+    let r = world("vip", &["--owner", "node1"]);
+    let role = r.w.role("open");
+    r.proxy().ctl(
+        "rule?action=ReplaceRoute&fault=status&code=400&error=ExpiredToken\
+         &message=The+security+token+included+in+the+request+is+expired&count=1",
+    );
+    r.run("node2", "start", &[("routing_table_role", &role)])
+        .expect(0);
+    assert_eq!(r.holder(), "node2");
+    let log = r.proxy().log();
+    let keys: Vec<&str> = log
+        .iter()
+        .filter(|e| s(e, "action") == "AssumeRole")
+        .map(|e| s(e, "issued_key"))
+        .collect();
+    assert_eq!(
+        keys.len(),
+        2,
+        "assumed once more after ExpiredToken: {log:#?}"
+    );
+    // The tables are switched concurrently: the other ReplaceRoutes may be
+    // signed with the old key before the renewal (and reach the proxy after
+    // it). The retry of the refused one is signed with the new key, and so
+    // is the check that follows the switch.
+    let refused = log.iter().position(|e| e["fault"] == "status").unwrap();
+    assert_eq!(s(&log[refused], "key"), keys[0], "{log:#?}");
+    let renewed = log
+        .iter()
+        .rposition(|e| s(e, "action") == "AssumeRole")
+        .unwrap();
+    assert!(renewed > refused, "{log:#?}");
+    let after = &log[renewed + 1..];
+    assert!(
+        after
+            .iter()
+            .any(|e| s(e, "action") == "ReplaceRoute" && s(e, "key") == keys[1]),
+        "{log:#?}"
+    );
+    let last = log.last().unwrap();
+    assert_eq!(s(last, "action"), "DescribeRouteTables", "{log:#?}");
+    assert_eq!(s(last, "key"), keys[1], "{log:#?}");
+}
+
 tests![
+    expired_role_credentials_are_renewed_by_assuming_again,
+    fence_ec2_with_role_arn_fences_as_the_role,
     vip_routing_table_role_signs_only_the_route_calls_as_the_role,
     role_arn_signs_every_call_of_every_agent_as_the_role,
     a_refused_assume_role_is_rc_4_naming_it,

@@ -98,7 +98,33 @@ fn a_role_that_cannot_be_assumed_is_one_red_check() {
     assert_eq!(check(&v, "AWS checks").0, "skip");
 }
 
+/// role_arn: every permission is asked as the role, and says so.
+fn role_arn_asks_every_permission_as_the_role() {
+    let w = world();
+    let proxy = Helper::proxy(&w.endpoint);
+    let role = w.role("open");
+    let (alloc, _) = w.allocate_eip();
+    let args = [
+        "eip".to_string(),
+        format!("allocation_id={alloc}"),
+        format!("role_arn={role}"),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (r, v) = doctor(&w, "node1", &args, &proxy);
+    assert_eq!(r.rc, 0, "{v:#}");
+    assert_eq!(check(&v, "assume role_arn").0, "pass");
+    for a in ["ec2:DescribeAddresses", "ec2:AssociateAddress"] {
+        let (s, ev, _) = check(&v, &format!("permission {a}"));
+        assert_eq!(s, "pass", "{a}: {ev}");
+        assert!(
+            ev.contains(&format!("as role {role} (role_arn")),
+            "{a}: {ev}"
+        );
+    }
+}
+
 tests![
+    role_arn_asks_every_permission_as_the_role,
     vip_routing_table_role_shows_each_calls_identity,
     a_role_that_cannot_be_assumed_is_one_red_check,
 ];
