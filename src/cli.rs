@@ -108,7 +108,7 @@ pub fn command() -> clap::Command {
                 .long_about(
                     "Run on a cluster node: checks the parameters, the instance metadata \
                      (IMDSv2, role), credentials and region, proxy, endpoint reachability \
-                     and latency, each IAM action the agent needs (EC2 DryRun), and the \
+                     and latency, each role to assume (role_arn, routing_table_role), each IAM action the agent needs (EC2 DryRun), and the \
                      agent's AWS resources (route tables and source/dest check for vip, \
                      the allocation for eip, the hosted zone, record and resolver for dns, \
                      the zone state for az). Changes nothing. Examples: ocf-aws doctor vip \

@@ -382,7 +382,31 @@ fn expired_role_credentials_are_renewed_by_assuming_again() {
     assert_eq!(s(last, "key"), keys[1], "{log:#?}");
 }
 
+/// A call the assumed role's own policy denies names the role's policy as
+/// the one to change; an ENI call denied names the node's.
+fn a_denial_names_the_policy_of_the_identity_that_made_the_call() {
+    let r = world("vip", &["--owner", "node1"]);
+    let role = r.w.role("open");
+    let p = [("routing_table_role", role.as_str())];
+    // The ENI's check first: once passed, a node does not ask again.
+    let rule = r
+        .proxy()
+        .ctl("rule?action=DescribeNetworkInterfaces&fault=deny");
+    let run = r.run("node2", "start", &p);
+    run.expect(4)
+        .reason_has(&["ec2:DescribeNetworkInterfaces", "this node's instance role"]);
+    assert!(!run.reason().contains(&role), "{}", run.reason());
+    r.proxy().ctl(&format!("delete-rule?id={}", rule["id"]));
+    r.proxy().ctl("rule?action=ReplaceRoute&fault=deny");
+    r.run("node2", "start", &p).expect(4).reason_has(&[
+        "ec2:ReplaceRoute",
+        &format!("assumed role {role}"),
+        "that role's IAM policy",
+    ]);
+}
+
 tests![
+    a_denial_names_the_policy_of_the_identity_that_made_the_call,
     expired_role_credentials_are_renewed_by_assuming_again,
     fence_ec2_with_role_arn_fences_as_the_role,
     vip_routing_table_role_signs_only_the_route_calls_as_the_role,
