@@ -137,8 +137,8 @@ impl Session {
     }
 
     /// A session with this node's own credentials (instance role, profile,
-    /// keys), whatever `role_arn` says: what assumes the roles, and what
-    /// vip's ENI calls use under `routing_table_role`.
+    /// keys), whatever `role_arn` says: what assumes the roles (doctor
+    /// checks each AssumeRole with it).
     pub fn connect_own(
         opts: &AwsOptions,
         env: &AwsEnv,
