@@ -108,7 +108,7 @@ pub fn command() -> clap::Command {
                 .long_about(
                     "Run on a cluster node: checks the parameters, the instance metadata \
                      (IMDSv2, role), credentials and region, proxy, endpoint reachability \
-                     and latency, each IAM action the agent needs (EC2 DryRun), and the \
+                     and latency, each role to assume (role_arn, routing_table_role), each IAM action the agent needs (EC2 DryRun), and the \
                      agent's AWS resources (route tables and source/dest check for vip, \
                      the allocation for eip, the hosted zone, record and resolver for dns, \
                      the zone state for az). Changes nothing. Examples: ocf-aws doctor vip \
@@ -141,7 +141,12 @@ pub fn command() -> clap::Command {
                     "Print a least-privilege IAM policy for every agent, or for the agents \
                      named, each followed by the parameters of its resource, which narrow \
                      the resources: ocf-aws iam-policy vip ip=192.168.100.10 \
-                     routing_table=rtb-0123abcd eip allocation_id=eipalloc-0123abcd",
+                     routing_table=rtb-0123abcd eip allocation_id=eipalloc-0123abcd. \
+                     When a resource names a role to assume (role_arn, vip's \
+                     routing_table_role), it prints both halves as {\"NodeRole\": \
+                     {\"Policy\"}, \"AssumedRoles\": {ARN: {\"Policy\", \"TrustPolicy\"}}}: \
+                     what the nodes' own role needs (its own calls, sts:AssumeRole on the \
+                     role) and what the role needs.",
                 )
                 .arg(
                     Arg::new("spec")
@@ -287,9 +292,18 @@ fn iam_policy(words: &[String]) -> Result<String, String> {
     if chosen.is_empty() {
         chosen = agents::ALL.iter().map(|a| (*a, BTreeMap::new())).collect();
     }
+    // A role ARN that cannot be one would make a policy that grants nothing.
+    for (spec, params) in &chosen {
+        for (k, v) in params {
+            if k == "role_arn" || spec.iam.iter().any(|p| p.role_param == Some(k.as_str())) {
+                crate::aws::assume::check_arn(k, v)
+                    .map_err(|e| format!("{}: {}", spec.name, e.0))?;
+            }
+        }
+    }
     let input: Vec<_> = chosen
         .into_iter()
         .map(|(spec, params)| (spec.name, spec.iam, params))
         .collect();
-    serde_json::to_string_pretty(&crate::aws::iam::policy(&input)).map_err(|e| e.to_string())
+    serde_json::to_string_pretty(&crate::aws::iam::policies(&input)).map_err(|e| e.to_string())
 }

@@ -56,7 +56,7 @@ pub(crate) enum Retry {
 /// Classify a failed call of IAM action `action` (e.g. `ec2:ReplaceRoute`),
 /// and say whether it is worth retrying.
 pub(crate) fn classify<E>(
-    err: SdkError<E, HttpResponse>,
+    err: &SdkError<E, HttpResponse>,
     action: &'static str,
     route: &Route,
 ) -> (Error, Retry)
@@ -97,7 +97,7 @@ where
             Kind::Failed {
                 action,
                 route: route.clone(),
-                detail: DisplayErrorContext(&e).to_string(),
+                detail: DisplayErrorContext(e).to_string(),
             }
             .into(),
             Retry::Backoff,
@@ -106,7 +106,7 @@ where
             Kind::Failed {
                 action,
                 route: route.clone(),
-                detail: DisplayErrorContext(&other).to_string(),
+                detail: DisplayErrorContext(other).to_string(),
             }
             .into(),
             Retry::No,
@@ -124,7 +124,14 @@ pub(crate) fn classify_answer(
     let (kind, retry) = if code == "DryRunOperation" {
         (Kind::DryRunPassed { action }, Retry::No)
     } else if PERMISSION.contains(&code) {
-        (Kind::Denied { action, answer }, Retry::No)
+        (
+            Kind::Denied {
+                action,
+                answer,
+                role: route.role.clone(),
+            },
+            Retry::No,
+        )
     } else if CLOCK.contains(&code) {
         (Kind::ClockSkew { action, answer }, Retry::No)
     } else if EXPIRED.contains(&code) {
@@ -176,6 +183,7 @@ mod tests {
         Route {
             endpoint: "https://ec2.eu-west-1.amazonaws.com".into(),
             proxy: Some("http://user:secret@proxy:3128".into()),
+            role: None,
         }
     }
 

@@ -102,6 +102,14 @@ impl ProvideCredentials for Renewable {
 }
 
 impl Renewable {
+    /// `creds`, renewed by asking `provider` again (an assumed role's).
+    pub(crate) fn renewing_with(creds: Credentials, provider: SharedCredentialsProvider) -> Self {
+        Renewable {
+            current: Arc::new(Mutex::new(creds)),
+            origin: Arc::new(Origin::Chain(provider)),
+        }
+    }
+
     /// Fetch the credentials again (after AWS answered ExpiredToken).
     pub(crate) async fn renew(&self) -> Result<()> {
         let fresh = match &*self.origin {

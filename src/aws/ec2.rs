@@ -1,8 +1,8 @@
 //! EC2 operations the agents use, in domain terms. Each function names the
 //! IAM action it needs; each agent declares the ones it uses (`IAM`).
 
+use super::call::NO_GRACE;
 use super::error::{Class, Result};
-use super::session::NO_GRACE;
 use super::{Service, Session};
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
 use aws_sdk_ec2::Client;

@@ -11,6 +11,7 @@ pub struct AwsEnv {
     pub endpoint_url: Option<String>,
     pub endpoint_url_ec2: Option<String>,
     pub endpoint_url_route53: Option<String>,
+    pub endpoint_url_sts: Option<String>,
     pub imds_endpoint: Option<String>,
     pub profile: Option<String>,
     pub config_file: Option<String>,
@@ -26,6 +27,10 @@ pub struct AwsEnv {
     /// HTTPS_PROXY, then HTTP_PROXY (either case), as the AWS CLI reads them.
     pub proxy: Option<String>,
     pub no_proxy: Option<String>,
+    /// This node's name, for the session name of an assumed role (so that
+    /// CloudTrail tells the nodes apart): Pacemaker's name for it
+    /// (OCF_RESKEY_CRM_meta_on_node), else the kernel's host name.
+    pub node_name: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -40,6 +45,7 @@ impl AwsEnv {
             endpoint_url: var("AWS_ENDPOINT_URL"),
             endpoint_url_ec2: var("AWS_ENDPOINT_URL_EC2"),
             endpoint_url_route53: var("AWS_ENDPOINT_URL_ROUTE_53"),
+            endpoint_url_sts: var("AWS_ENDPOINT_URL_STS"),
             imds_endpoint: var("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
             profile: var("AWS_PROFILE"),
             config_file: var("AWS_CONFIG_FILE"),
@@ -61,6 +67,12 @@ impl AwsEnv {
                 .or_else(|| var("HTTP_PROXY"))
                 .or_else(|| var("http_proxy")),
             no_proxy: var("NO_PROXY").or_else(|| var("no_proxy")),
+            node_name: var("OCF_RESKEY_CRM_meta_on_node").or_else(|| {
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_string())
+                    .filter(|h| !h.is_empty())
+            }),
         }
     }
 

@@ -20,6 +20,9 @@ use std::fmt;
 pub struct Route {
     pub endpoint: String,
     pub proxy: Option<String>,
+    /// The role the requests are signed as (None: this node's own
+    /// credentials), so that a denial names the policy to change.
+    pub role: Option<String>,
 }
 
 impl Route {
@@ -97,6 +100,17 @@ pub enum Kind {
     /// The IAM policy does not allow `action`.
     Denied {
         action: &'static str,
+        answer: Answer,
+        /// The assumed role whose policy lacks it (None: this node's own).
+        role: Option<String>,
+    },
+    /// STS refused to let this node's credentials assume `role`: the node's
+    /// policy lacks sts:AssumeRole on it, or the role's trust policy does
+    /// not trust them (or wants another ExternalId).
+    RoleDenied {
+        role: String,
+        param: &'static str,
+        external_id: bool,
         answer: Answer,
     },
     /// The credentials were refused (unknown key, bad signature).
@@ -250,6 +264,7 @@ impl Error {
     pub fn class(&self) -> Class {
         match &*self.kind {
             Kind::Denied { .. }
+            | Kind::RoleDenied { .. }
             | Kind::CredentialsRejected { .. }
             | Kind::NoCredentials { .. }
             | Kind::NoInstanceRole { .. } => Class::Permission,
@@ -283,6 +298,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match &*self.kind {
             Kind::Denied { answer, .. }
+            | Kind::RoleDenied { answer, .. }
             | Kind::CredentialsRejected { answer, .. }
             | Kind::ClockSkew { answer, .. }
             | Kind::CredentialsExpired { answer, .. }
@@ -320,9 +336,38 @@ impl Error {
 
     fn text(&self) -> String {
         match &*self.kind {
-            Kind::Denied { action, answer } => format!(
+            Kind::Denied {
+                action,
+                answer,
+                role: None,
+            } => format!(
                 "AWS denied {action}: allow {action} in the IAM policy of this node's \
                  instance role or profile ({})",
+                answer.detail()
+            ),
+            Kind::Denied {
+                action,
+                answer,
+                role: Some(role),
+            } => format!(
+                "AWS denied {action} to assumed role {role}: allow {action} in that role's \
+                 IAM policy ({})",
+                answer.detail()
+            ),
+            Kind::RoleDenied {
+                role,
+                param,
+                external_id,
+                answer,
+            } => format!(
+                "AWS denied sts:AssumeRole on {role} ({param}): allow sts:AssumeRole on it in \
+                 this node's instance role or profile, and trust that in the role's trust \
+                 policy{} ({})",
+                if *external_id {
+                    " with condition sts:ExternalId equal to external_id"
+                } else {
+                    ""
+                },
                 answer.detail()
             ),
             Kind::CredentialsRejected { action, answer } => format!(

@@ -31,6 +31,9 @@ pub struct Permission {
     pub scopes: &'static [Scope],
     /// Why the agent needs it (shown as the statement id's context).
     pub when: &'static str,
+    /// The agent's parameter naming a role this action is made as when
+    /// set (vip's routing_table_role); role_arn, when set, wins for all.
+    pub role_param: Option<&'static str>,
 }
 
 impl Permission {
@@ -39,7 +42,24 @@ impl Permission {
             action,
             scopes,
             when,
+            role_param: None,
         }
+    }
+
+    /// Made as the role that parameter `param` names, when it is set.
+    pub const fn under_role(mut self, param: &'static str) -> Self {
+        self.role_param = Some(param);
+        self
+    }
+
+    /// The role ARN this action is made as under `params` (None: the
+    /// node's own credentials).
+    pub fn role<'a>(&self, params: &'a BTreeMap<String, String>) -> Option<&'a str> {
+        params
+            .get("role_arn")
+            .or_else(|| self.role_param.and_then(|p| params.get(p)))
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -155,4 +175,88 @@ pub fn policy(agents: &[(&str, &[Permission], BTreeMap<String, String>)]) -> Val
         })
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// An agent, its permissions and the parameters of its resource.
+pub type AgentPolicy<'a> = (&'a str, &'a [Permission], BTreeMap<String, String>);
+
+/// The policies for the given agents. When every call is made with the
+/// node's own credentials: one policy, as [`policy`]. When some are made as
+/// an assumed role (role_arn, vip's routing_table_role), both halves:
+///
+/// ```text
+/// { "NodeRole": { "Policy": P },          the nodes' instance role: its own calls and
+///                                         sts:AssumeRole on each role
+///   "AssumedRoles": { ARN: { "Policy": P, the calls made as that role
+///                            "TrustPolicy": T } } }   who may assume it (ExternalId)
+/// ```
+pub fn policies(agents: &[AgentPolicy]) -> Value {
+    type Owned<'a> = (&'a str, Vec<Permission>, BTreeMap<String, String>);
+    let mut node: Vec<Owned> = Vec::new();
+    let mut roles: BTreeMap<String, Vec<Owned>> = BTreeMap::new();
+    let mut external: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (name, perms, params) in agents {
+        let mut own = Vec::new();
+        for p in perms.iter() {
+            match p.role(params) {
+                None => own.push(*p),
+                Some(arn) => {
+                    let list = roles.entry(arn.to_string()).or_default();
+                    match list.iter_mut().find(|(n, ..)| n == name) {
+                        Some((_, ps, _)) => ps.push(*p),
+                        None => list.push((name, vec![*p], params.clone())),
+                    }
+                    external.insert(arn.to_string(), params.get("external_id").cloned());
+                }
+            }
+        }
+        node.push((name, own, params.clone()));
+    }
+    let borrow = |v: &[Owned<'_>]| -> Value {
+        let refs: Vec<AgentPolicy> = v
+            .iter()
+            .map(|(n, ps, params)| (*n, ps.as_slice(), params.clone()))
+            .collect();
+        policy(&refs)
+    };
+    if roles.is_empty() {
+        return borrow(&node);
+    }
+    let mut node_policy = borrow(&node);
+    let arns: Vec<&String> = roles.keys().collect();
+    if let Some(st) = node_policy["Statement"].as_array_mut() {
+        st.push(json!({
+            "Sid": "AssumeRoles",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole"],
+            "Resource": if arns.len() == 1 { json!(arns[0]) } else { json!(arns) },
+        }));
+    }
+    let assumed: serde_json::Map<String, Value> = roles
+        .iter()
+        .map(|(arn, list)| {
+            let doc = json!({
+                "Policy": borrow(list),
+                "TrustPolicy": trust_policy(arn, external.get(arn).cloned().flatten()),
+            });
+            (arn.clone(), doc)
+        })
+        .collect();
+    json!({ "NodeRole": { "Policy": node_policy }, "AssumedRoles": assumed })
+}
+
+/// The trust policy the role to assume needs: the nodes' role may assume
+/// it (with the ExternalId when one is configured). The nodes' role is
+/// not known offline: its ARN is a placeholder to replace.
+fn trust_policy(arn: &str, external_id: Option<String>) -> Value {
+    let partition = arn.split(':').nth(1).unwrap_or("aws");
+    let mut st = json!({
+        "Effect": "Allow",
+        "Principal": { "AWS": format!("arn:{partition}:iam::<node-account-id>:role/<node-role-name>") },
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(x) = external_id {
+        st["Condition"] = json!({ "StringEquals": { "sts:ExternalId": x } });
+    }
+    json!({ "Version": "2012-10-17", "Statement": [st] })
 }

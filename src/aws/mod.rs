@@ -7,6 +7,8 @@
 //! Nothing here knows a protocol: the OCF layer and the fence layer each
 //! turn an [`Error`]'s [`Class`] into their own exit code.
 
+pub mod assume;
+mod call;
 pub mod classify;
 pub mod credentials;
 pub mod ec2;

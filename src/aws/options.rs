@@ -1,6 +1,7 @@
 //! The AWS settings of a resource (or fence device): the parameters every
 //! agent that talks to AWS declares, and their validated form.
 
+pub use super::assume::AssumeRole;
 use super::env::AwsEnv;
 use super::imds;
 use crate::core::params::{shorten, Kind, Param, Params};
@@ -26,6 +27,20 @@ pub mod params {
         "Named profile in ~/.aws/config and ~/.aws/credentials (/root/.aws when HOME is \
          unset, as under Pacemaker). Default: AWS_PROFILE, else 'default', and when no \
          profile supplies credentials, the instance role.",
+    );
+    pub const ROLE_ARN: Param = Param::string("role_arn", "IAM role to assume for every AWS call")
+        .long(
+            "Make every AWS call of this resource with the credentials of this IAM role, \
+             e.g. arn:aws:iam::111122223333:role/ha-network for route tables or a hosted \
+             zone of another account. The node's own credentials (instance role or \
+             profile) assume it with STS AssumeRole at each action that calls AWS (nothing \
+             is stored): they need sts:AssumeRole on it, and the role's trust policy must \
+             trust them. The session name is ocf-aws-<node name>.",
+        );
+    pub const EXTERNAL_ID: Param = Param::string("external_id", "ExternalId for AssumeRole").long(
+        "The ExternalId the trust policy of the role to assume requires (condition \
+             sts:ExternalId), sent with every AssumeRole of role_arn (and of vip's \
+             routing_table_role).",
     );
     pub const PROXY: Param = Param::string("proxy", "HTTPS proxy for API requests").long(
         "Proxy URL for AWS API requests, e.g. http://proxy.example.com:3128. Default: \
@@ -58,6 +73,8 @@ macro_rules! with_aws_settings {
             $crate::aws::options::params::REGION,
             $crate::aws::options::params::ENDPOINT_URL,
             $crate::aws::options::params::PROFILE,
+            $crate::aws::options::params::ROLE_ARN,
+            $crate::aws::options::params::EXTERNAL_ID,
             $crate::aws::options::params::PROXY,
             $crate::aws::options::params::IMDS_VERSION,
         ]
@@ -73,6 +90,10 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     pub proxy: Option<String>,
     pub imds_version: imds::Version,
+    /// role_arn: the role every call is made as.
+    pub role: Option<AssumeRole>,
+    /// external_id, for role_arn and for an agent's own roles.
+    pub external_id: Option<String>,
     /// Keys given as parameters (fence_aws's access_key/secret_key): they
     /// win over every other credential source.
     pub keys: Option<Keys>,
@@ -100,6 +121,8 @@ impl Default for AwsOptions {
             profile: None,
             proxy: None,
             imds_version: imds::Version::V2,
+            role: None,
+            external_id: None,
             keys: None,
         }
     }
@@ -146,6 +169,21 @@ impl AwsOptions {
                 check_url(name, v)?;
             }
         }
+        let external_id = match p.str("external_id") {
+            Some(x) => Some(super::assume::check_external_id(x)?),
+            None => None,
+        };
+        let role = match p.str("role_arn") {
+            Some(arn) => Some(AssumeRole::new("role_arn", arn, external_id.as_deref())?),
+            None => None,
+        };
+        if external_id.is_some() && role.is_none() && p.str("routing_table_role").is_none() {
+            return Err(Invalid(
+                "external_id is set, but no role to assume: set role_arn (or remove \
+                 external_id)"
+                    .into(),
+            ));
+        }
         let keys = match (p.str("access_key"), p.str("secret_key")) {
             (Some(a), Some(s)) => Some(Keys {
                 access_key: a.to_string(),
@@ -162,6 +200,8 @@ impl AwsOptions {
         };
         Ok(AwsOptions {
             keys,
+            role,
+            external_id,
             region: p.str("region").map(str::to_string),
             endpoint_url: p.str("endpoint_url").map(str::to_string),
             profile: p.str("profile").map(str::to_string),

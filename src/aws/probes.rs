@@ -289,6 +289,29 @@ pub fn permission(s: &Session, action: &str, a: &ProbeArgs) -> Verdict {
     }
 }
 
+/// May this session assume `role`? STS has no DryRun, but AssumeRole
+/// changes nothing in AWS (it only issues short-lived credentials), so
+/// the probe really assumes it; the session comes back for the checks
+/// and probes that run as the role.
+pub fn assume(s: &Session, role: &super::assume::AssumeRole) -> (Verdict, Option<Session>) {
+    match s.assume(role) {
+        Ok(assumed) => {
+            let how = format!(
+                "allowed: {} assumed as session {} with {}",
+                role.arn,
+                assumed
+                    .role()
+                    .map(|r| r.session_name.as_str())
+                    .unwrap_or(""),
+                s.identity()
+            );
+            (Verdict::Allowed(how), Some(assumed))
+        }
+        Err(e) if e.class() == super::Class::Permission => (Verdict::Denied(e.to_string()), None),
+        Err(e) => (Verdict::Failed(e.to_string()), None),
+    }
+}
+
 /// Time one cheap request to the service's endpoint. Any answer counts,
 /// an error included: it proves the network path, TLS and the proxy work.
 pub fn reach(s: &Session, service: Service) -> Reach {
@@ -310,6 +333,9 @@ pub fn reach(s: &Session, service: Service) -> Reach {
                 )
                 .await,
             ),
+            Service::Sts => {
+                answer_of(tokio::time::timeout(left, s.sts().get_caller_identity().send()).await)
+            }
         }
     });
     Reach {

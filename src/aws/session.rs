@@ -1,8 +1,8 @@
 //! A connected AWS session for one action: the SDK configuration (built by
 //! one function, [`sdk_config`]), the credentials and where they came from,
-//! and [`Session::call`], which bounds and retries every request.
+//! and [`Session::call`] (in `call.rs`), which bounds and retries every
+//! request.
 
-use super::classify::{self, Retry};
 use super::credentials::{self, Renewable, Source};
 use super::env::AwsEnv;
 use super::error::{Kind, Result, Route};
@@ -16,11 +16,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Which AWS service a call goes to (for its endpoint in exit reasons and
 /// the doctor's reachability check).
@@ -28,6 +25,8 @@ use std::time::{Duration, Instant};
 pub enum Service {
     Ec2,
     Route53,
+    /// Only for assuming a role (`role_arn`, vip's `routing_table_role`).
+    Sts,
 }
 
 impl Service {
@@ -35,6 +34,7 @@ impl Service {
         match self {
             Service::Ec2 => "EC2",
             Service::Route53 => "Route 53",
+            Service::Sts => "STS",
         }
     }
 }
@@ -43,18 +43,43 @@ impl Service {
 /// already resolved, and the deadline. Built only by actions that need the
 /// API, so probes and depth-0 monitors never pay for it.
 pub struct Session {
-    rt: tokio::runtime::Runtime,
-    conf: SdkConfig,
-    creds: Renewable,
-    deadline: Deadline,
-    region: String,
-    region_source: RegionSource,
-    credential_source: Source,
-    endpoint_override: Option<String>,
-    env_endpoints: (Option<String>, Option<String>, Option<String>),
-    proxy: Option<String>,
-    ec2: std::cell::OnceCell<aws_sdk_ec2::Client>,
-    route53: std::cell::OnceCell<aws_sdk_route53::Client>,
+    /// Shared with the sessions of roles assumed from this one: the HTTP
+    /// client's connections belong to the runtime that opened them.
+    pub(super) rt: std::sync::Arc<tokio::runtime::Runtime>,
+    pub(super) conf: SdkConfig,
+    pub(super) creds: Renewable,
+    pub(super) deadline: Deadline,
+    pub(super) region: String,
+    pub(super) region_source: RegionSource,
+    /// Where this node's own credentials came from (also for an assumed
+    /// role: they are what assumed it).
+    pub(super) credential_source: Source,
+    /// The role whose credentials this session signs with, if any.
+    pub(super) role: Option<Assumed>,
+    pub(super) endpoint_override: Option<String>,
+    pub(super) env_endpoints: EnvEndpoints,
+    pub(super) proxy: Option<String>,
+    pub(super) node_name: Option<String>,
+    pub(super) ec2: std::cell::OnceCell<aws_sdk_ec2::Client>,
+    pub(super) route53: std::cell::OnceCell<aws_sdk_route53::Client>,
+}
+
+/// AWS_ENDPOINT_URL and the per-service ones.
+#[derive(Clone, Debug, Default)]
+pub(super) struct EnvEndpoints {
+    all: Option<String>,
+    ec2: Option<String>,
+    route53: Option<String>,
+    sts: Option<String>,
+}
+
+/// A role this session assumed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assumed {
+    pub arn: String,
+    pub session_name: String,
+    /// The parameter that named it (role_arn, routing_table_role).
+    pub param: &'static str,
 }
 
 fn timeouts(deadline: Deadline) -> TimeoutConfig {
@@ -86,6 +111,9 @@ fn sdk_config(
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts(deadline))
         .http_client(http);
+    // aws-config's AssumeRoleProvider insists on one; the loader sets the
+    // same, a bare builder none.
+    b.set_time_source(Some(aws_types::sdk_config::SharedTimeSource::default()));
     if let Some(u) = endpoint {
         b = b.endpoint_url(u);
     }
@@ -93,7 +121,25 @@ fn sdk_config(
 }
 
 impl Session {
+    /// The session of an action: this node's own credentials, or those of
+    /// `role_arn` assumed with them.
     pub fn connect(
+        opts: &AwsOptions,
+        env: &AwsEnv,
+        imds: &Imds,
+        deadline: Deadline,
+    ) -> Result<Session> {
+        let own = Self::connect_own(opts, env, imds, deadline)?;
+        match &opts.role {
+            Some(role) => own.assume(role),
+            None => Ok(own),
+        }
+    }
+
+    /// A session with this node's own credentials (instance role, profile,
+    /// keys), whatever `role_arn` says: what assumes the roles (doctor
+    /// checks each AssumeRole with it).
+    pub fn connect_own(
         opts: &AwsOptions,
         env: &AwsEnv,
         imds: &Imds,
@@ -101,19 +147,20 @@ impl Session {
     ) -> Result<Session> {
         let rt = crate::core::runtime::new().map_err(Kind::Local)?;
         let proxy = opts.proxy(env).map(str::to_string);
-        let env_endpoints = (
-            env.endpoint_url.clone(),
-            env.endpoint_url_ec2.clone(),
-            env.endpoint_url_route53.clone(),
-        );
+        let env_endpoints = EnvEndpoints {
+            all: env.endpoint_url.clone(),
+            ec2: env.endpoint_url_ec2.clone(),
+            route53: env.endpoint_url_route53.clone(),
+            sts: env.endpoint_url_sts.clone(),
+        };
         let endpoint = opts
             .endpoint_url
             .clone()
             .or_else(|| env.endpoint_url.clone());
         let http = super::http::client(proxy.as_deref(), endpoint.as_deref(), env, imds)?;
         let fast = credentials::instance_role_only(opts, env)
-            && env_endpoints.1.is_none()
-            && env_endpoints.2.is_none();
+            && env_endpoints.ec2.is_none()
+            && env_endpoints.route53.is_none();
         let (base, (region, region_source), (creds, credential_source)) = if let Some(keys) =
             &opts.keys
         {
@@ -171,16 +218,18 @@ impl Session {
         };
         let conf = sdk_config(base, &region, &creds, http, endpoint.as_deref(), deadline);
         Ok(Session {
-            rt,
+            rt: std::sync::Arc::new(rt),
             conf,
             creds,
             deadline,
             region,
             region_source,
             credential_source,
+            role: None,
             endpoint_override: opts.endpoint_url.clone(),
             env_endpoints,
             proxy,
+            node_name: env.node_name.clone(),
             ec2: Default::default(),
             route53: Default::default(),
         })
@@ -200,6 +249,16 @@ impl Session {
             .clone()
     }
 
+    /// An STS client of this session, on the STS endpoint (doctor's
+    /// reachability check; AssumeRole goes through aws-config's provider).
+    pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
+        let mut b = aws_sdk_sts::config::Builder::from(&self.conf);
+        if let Some(e) = self.endpoint_for(Service::Sts) {
+            b = b.endpoint_url(e);
+        }
+        aws_sdk_sts::Client::from_conf(b.build())
+    }
+
     pub fn region(&self) -> &str {
         &self.region
     }
@@ -212,6 +271,12 @@ impl Session {
         &self.credential_source
     }
 
+    /// The role this session signs with; `None`: this node's own
+    /// credentials.
+    pub fn role(&self) -> Option<&Assumed> {
+        self.role.as_ref()
+    }
+
     pub fn deadline(&self) -> Deadline {
         self.deadline
     }
@@ -220,135 +285,31 @@ impl Session {
         self.rt.block_on(f)
     }
 
-    pub fn route(&self, service: Service) -> Route {
-        let (all, ec2, r53) = &self.env_endpoints;
+    /// The endpoint configured for `service`, if any: the parameter, else
+    /// the service's AWS_ENDPOINT_URL_*, else AWS_ENDPOINT_URL.
+    pub(super) fn endpoint_for(&self, service: Service) -> Option<String> {
+        let e = &self.env_endpoints;
         let specific = match service {
-            Service::Ec2 => ec2,
-            Service::Route53 => r53,
+            Service::Ec2 => &e.ec2,
+            Service::Route53 => &e.route53,
+            Service::Sts => &e.sts,
         };
-        let endpoint = self
-            .endpoint_override
+        self.endpoint_override
             .clone()
             .or_else(|| specific.clone())
-            .or_else(|| all.clone())
-            .unwrap_or_else(|| match service {
-                Service::Ec2 => format!("https://ec2.{}.amazonaws.com", self.region),
-                Service::Route53 => "https://route53.amazonaws.com".to_string(),
-            });
+            .or_else(|| e.all.clone())
+    }
+
+    pub fn route(&self, service: Service) -> Route {
+        let endpoint = self.endpoint_for(service).unwrap_or_else(|| match service {
+            Service::Ec2 => format!("https://ec2.{}.amazonaws.com", self.region),
+            Service::Route53 => "https://route53.amazonaws.com".to_string(),
+            Service::Sts => format!("https://sts.{}.amazonaws.com", self.region),
+        });
         Route {
             endpoint,
             proxy: self.proxy.clone(),
+            role: self.role.as_ref().map(|r| r.arn.clone()),
         }
     }
-
-    /// Run one API call of IAM action `action` (`make` builds and sends the
-    /// request), retrying throttling, 5xx, timeouts and connection errors
-    /// with exponential backoff and full jitter for as long as the deadline
-    /// allows, renewing expired credentials, and giving an id AWS does not
-    /// know a short grace (EC2 reads are eventually consistent: an id just
-    /// created, or a route just written, may not be visible yet). Anything
-    /// else fails at once. The retries are ours rather than the SDK's so
-    /// that the deadline bounds them and the error can say what the last
-    /// attempt got.
-    pub(crate) async fn call<T, E, F, Fut>(
-        &self,
-        service: Service,
-        action: &'static str,
-        make: F,
-    ) -> Result<T>
-    where
-        F: Fn() -> Fut,
-        Fut: Request<T, E>,
-        E: OperationError,
-    {
-        self.call_with(service, action, NOT_FOUND_GRACE, make).await
-    }
-
-    /// [`call`](Self::call) with another grace for unknown ids: zero where
-    /// "not found" is an answer the caller expects ([`NO_GRACE`]).
-    pub(crate) async fn call_with<T, E, F, Fut>(
-        &self,
-        service: Service,
-        action: &'static str,
-        not_found_grace: Duration,
-        make: F,
-    ) -> Result<T>
-    where
-        F: Fn() -> Fut,
-        Fut: Request<T, E>,
-        E: OperationError,
-    {
-        let started = Instant::now();
-        let mut backoff = Duration::from_millis(100);
-        let mut attempts = 0u32;
-        let mut renewed = false;
-        let last = loop {
-            attempts += 1;
-            let left = self.deadline.remaining();
-            log::debug!("{action} attempt {attempts} ({left:?} left)");
-            let failure = match tokio::time::timeout(left, make()).await {
-                Ok(Ok(v)) => return Ok(v),
-                Ok(Err(e)) => {
-                    let (err, retry) = classify::classify(e, action, &self.route(service));
-                    match retry {
-                        Retry::No => return Err(err),
-                        Retry::Briefly if started.elapsed() >= not_found_grace => return Err(err),
-                        Retry::Refresh if !renewed => {
-                            renewed = true;
-                            log::info!("{action}: credentials expired, renewing them");
-                            if let Err(e) = self.creds.renew().await {
-                                log::warn!("{e}");
-                            }
-                            continue;
-                        }
-                        _ => err,
-                    }
-                }
-                Err(_) => Kind::TimedOut {
-                    action,
-                    route: self.route(service),
-                }
-                .into(),
-            };
-            // Full jitter, so that nodes retrying at once do not hit the API in lockstep.
-            let pause = crate::core::deadline::jitter(Duration::from_millis(10), backoff);
-            // Another attempt only if it has a fair chance to finish in time.
-            if self.deadline.remaining() <= pause + Duration::from_millis(250) {
-                break failure;
-            }
-            log::debug!("{action}: {failure} — retrying in {pause:?}");
-            tokio::time::sleep(pause).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        };
-        Err(last.gave_up(attempts, started.elapsed().as_secs_f64()))
-    }
 }
-
-/// A sent SDK request, as [`Session::call`] awaits it.
-pub(crate) trait Request<T, E>:
-    Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>
-{
-}
-impl<T, E, F> Request<T, E> for F where
-    F: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>
-{
-}
-
-/// The error of one SDK operation (it carries AWS's code and message).
-pub(crate) trait OperationError:
-    ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
-{
-}
-impl<E> OperationError for E where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
-{
-}
-
-/// How long an id AWS does not know is asked about again before it counts
-/// as wrong: EC2 documents eventual consistency of seconds at most, and a
-/// genuinely wrong id should still fail a start quickly.
-const NOT_FOUND_GRACE: Duration = Duration::from_millis(1500);
-
-/// For requests where "not found" is an expected answer (an association
-/// someone else already removed): no grace.
-pub(crate) const NO_GRACE: Duration = Duration::ZERO;

@@ -21,7 +21,7 @@ use crate::aws::credentials::Source;
 use crate::aws::error::Kind;
 use crate::aws::imds::Imds;
 use crate::aws::probes::ProbeArgs;
-use crate::aws::{AwsOptions, Session};
+use crate::aws::{AwsOptions, Service, Session};
 use crate::core::{Deadline, Params};
 use crate::ocf::OcfEnv;
 use std::collections::BTreeMap;
@@ -30,7 +30,22 @@ use std::time::Duration;
 /// What an agent's own checks get to work with, besides its configuration.
 pub struct Env<'a> {
     pub imds: &'a Imds,
+    /// The session the agent's calls use: this node's own, or role_arn's.
     pub session: &'a Session,
+    /// The other roles the agent's calls are made as (vip's
+    /// routing_table_role), by ARN, those that could be assumed.
+    pub roles: &'a BTreeMap<String, Session>,
+}
+
+impl Env<'_> {
+    /// The session of calls made as `role` (None: [`Env::session`]);
+    /// `None` when that role could not be assumed.
+    pub fn as_role(&self, role: Option<&crate::aws::options::AssumeRole>) -> Option<&Session> {
+        match role {
+            Some(r) => self.roles.get(&r.arn),
+            None => Some(self.session),
+        }
+    }
 }
 
 /// An agent's own doctor checks, run on a configured agent. Returns what
@@ -57,13 +72,13 @@ pub fn run(
     };
 
     let agent = configure(spec, &env, deadline, &mut r);
-    let opts = aws_options(&env, &mut r);
+    let opts = aws_options(spec, &env, &mut r);
     // Live metadata only, never the agents' identity cache: doctor must see
     // what the metadata service answers now, not what it answered at boot.
     let imds = opts.live_imds(&env.aws, deadline);
     node::check_imds(&opts, &imds, &mut r);
 
-    let session = match Session::connect(&opts, &env.aws, &imds, deadline) {
+    let own = match Session::connect_own(&opts, &env.aws, &imds, deadline) {
         Ok(s) => s,
         Err(e) if matches!(*e.kind, Kind::NoRegion(_)) => {
             r.fail(
@@ -91,7 +106,7 @@ pub fn run(
     };
     // The session knows which source answered; only the role's name may
     // be missing when aws-config's chain fetched it.
-    let source = match session.credential_source() {
+    let source = match own.credential_source() {
         Source::InstanceRole(None) => Source::InstanceRole(imds.instance_role().ok().flatten()),
         s => s.clone(),
     }
@@ -100,22 +115,45 @@ pub fn run(
     node::check_role(&imds, Some(&source), &mut r);
     r.pass(
         "region",
-        format!(
-            "{} (from {})",
-            session.region(),
-            session.region_source().describe()
-        ),
+        format!("{} (from {})", own.region(), own.region_source().describe()),
     );
     node::check_proxy(&opts, &env.aws, &mut r);
+    let wanted = roles(spec, &env.reskeys, &opts);
+    if !wanted.is_empty() {
+        node::check_endpoint(&own, Service::Sts, &mut r);
+    }
+    let mut roles = BTreeMap::new();
+    for role in &wanted {
+        if let Some(s) = node::check_assume(spec, &own, role, &mut r) {
+            roles.insert(role.arn.clone(), s);
+        }
+    }
+    let session = match &opts.role {
+        None => &own,
+        Some(role) => match roles.get(&role.arn) {
+            Some(s) => s,
+            None => {
+                r.skip(
+                    "AWS checks",
+                    format!(
+                        "skipped: every call is made as {}, which could not be assumed",
+                        role.arn
+                    ),
+                );
+                return r;
+            }
+        },
+    };
     for service in spec.services {
-        node::check_endpoint(&session, *service, &mut r);
+        node::check_endpoint(session, *service, &mut r);
     }
 
     let probe = match &agent {
         Some(a) => a.doctor(
             &Env {
                 imds: &imds,
-                session: &session,
+                session,
+                roles: &roles,
             },
             &mut r,
         ),
@@ -127,8 +165,32 @@ pub fn run(
             ProbeArgs::default()
         }
     };
-    node::check_permissions(spec, &session, &probe, &mut r);
+    node::check_permissions(spec, &own, &roles, &env.reskeys, &probe, &mut r);
     r
+}
+
+/// The roles the agent's calls are made as under these parameters:
+/// role_arn, and the roles its permissions name (vip's routing_table_role);
+/// the ones whose ARN is not valid are left to the parameters check.
+fn roles(
+    spec: &Spec,
+    reskeys: &BTreeMap<String, String>,
+    opts: &AwsOptions,
+) -> Vec<crate::aws::options::AssumeRole> {
+    let mut out: Vec<crate::aws::options::AssumeRole> = opts.role.iter().cloned().collect();
+    for p in spec.iam {
+        let (Some(param), Some(arn)) = (p.role_param, p.role(reskeys)) else {
+            continue;
+        };
+        if out.iter().any(|r| r.arn == arn) {
+            continue;
+        }
+        if let Ok(r) = crate::aws::options::AssumeRole::new(param, arn, opts.external_id.as_deref())
+        {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// The agent, configured from the parameters as an action would be; `None`
@@ -197,9 +259,21 @@ fn configure(
 
 /// The common AWS parameters, read on their own so that a resource with a
 /// bad agent-specific value still gets its credentials, metadata and
-/// endpoint checked.
-fn aws_options(env: &OcfEnv, r: &mut Report) -> AwsOptions {
-    let table = crate::aws::params::ALL;
+/// endpoint checked (with the agent's own role parameters, which
+/// external_id may be for).
+fn aws_options(spec: &Spec, env: &OcfEnv, r: &mut Report) -> AwsOptions {
+    let roles = spec.iam.iter().filter_map(|p| p.role_param);
+    let table: Vec<crate::core::Param> = crate::aws::params::ALL
+        .iter()
+        .copied()
+        .chain(
+            spec.params
+                .iter()
+                .copied()
+                .filter(|p| roles.clone().any(|r| r == p.name)),
+        )
+        .collect();
+    let table = table.as_slice();
     let own: BTreeMap<String, String> = env
         .reskeys
         .iter()

@@ -5,9 +5,11 @@
 use super::Report;
 use crate::agents::Spec;
 use crate::aws::imds::{self, Imds, Instance};
+use crate::aws::options::AssumeRole;
 use crate::aws::probes::{self, ProbeArgs, Verdict};
 use crate::aws::{AwsEnv, AwsOptions, Service, Session};
 use crate::core::Deadline;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub(super) fn check_imds(opts: &AwsOptions, imds: &Imds, r: &mut Report) {
@@ -162,18 +164,87 @@ pub(super) fn check_endpoint(s: &Session, service: Service, r: &mut Report) {
     }
 }
 
-pub(super) fn check_permissions(spec: &Spec, s: &Session, probe: &ProbeArgs, r: &mut Report) {
+/// Can this node assume `role`? The session of the role when it can.
+pub(super) fn check_assume(
+    spec: &Spec,
+    own: &Session,
+    role: &AssumeRole,
+    r: &mut Report,
+) -> Option<Session> {
+    let name = format!("assume {}", role.param);
+    let (verdict, session) = probes::assume(own, role);
+    let fix = format!(
+        "allow sts:AssumeRole on {arn} in this node's policy and trust this node's role in \
+         the trust policy of {arn}{}: ocf-aws iam-policy {} {}={arn} prints both",
+        if role.external_id.is_some() {
+            " (condition sts:ExternalId equal to external_id)"
+        } else {
+            ""
+        },
+        spec.name,
+        role.param,
+        arn = role.arn,
+    );
+    match verdict {
+        Verdict::Allowed(how) => r.pass(&name, how),
+        Verdict::Denied(why) => r.fail(&name, why, fix),
+        Verdict::Untestable(why) => r.skip(&name, why),
+        Verdict::Failed(why) => r.fail(
+            &name,
+            format!("could not be checked: {why}"),
+            "see the STS endpoint and credentials checks above",
+        ),
+    }
+    session
+}
+
+/// Each IAM action the agent declares, asked as the identity the agent
+/// makes it as: role_arn, the permission's own role (vip's
+/// routing_table_role), or this node's own credentials.
+pub(super) fn check_permissions(
+    spec: &Spec,
+    own: &Session,
+    roles: &BTreeMap<String, Session>,
+    reskeys: &BTreeMap<String, String>,
+    probe: &ProbeArgs,
+    r: &mut Report,
+) {
     for p in spec.iam {
         let name = format!("permission {}", p.action);
+        let role = p.role(reskeys);
+        let s = match role {
+            None => own,
+            Some(arn) => match roles.get(arn) {
+                Some(s) => s,
+                None => {
+                    r.skip(&name, format!("not checked: {arn} could not be assumed"));
+                    continue;
+                }
+            },
+        };
+        let whose = match role {
+            Some(arn) => format!("the policy of role {arn}"),
+            None => "the instance role's policy".to_string(),
+        };
+        let print = match role {
+            Some(arn) => {
+                let k = match p.role_param {
+                    Some(k) if !reskeys.contains_key("role_arn") => k,
+                    _ => "role_arn",
+                };
+                format!("ocf-aws iam-policy {} {k}={arn}", spec.name)
+            }
+            None => format!("ocf-aws iam-policy {}", spec.name),
+        };
         match probes::permission(s, p.action, probe) {
-            Verdict::Allowed(how) => r.pass(&name, format!("{how}; used for {}", p.when)),
+            Verdict::Allowed(how) => r.pass(
+                &name,
+                format!("{how} as {}; used for {}", s.identity(), p.when),
+            ),
             Verdict::Denied(why) => r.fail(
                 &name,
-                why,
-                format!(
-                    "add {} to the instance role's policy: ocf-aws iam-policy {} prints one",
-                    p.action, spec.name
-                ),
+                format!("{why} (as {})", s.identity()),
+                format!("add {} to {whose}: {print} prints one", p.action),
             ),
             Verdict::Untestable(why) => r.skip(&name, why),
             Verdict::Failed(why) => r.fail(

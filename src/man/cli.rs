@@ -93,7 +93,7 @@ pub fn cli_page(mut cmd: clap::Command) -> String {
         );
     }
     out.push_str(".SH EXAMPLES\n");
-    let examples: [(&str, &str); 4] = [
+    let examples: [(&str, &str); 5] = [
         (
             "ocf-aws --list",
             "Print the resource agent names (--list-fence: the fence agents).",
@@ -109,6 +109,12 @@ pub fn cli_page(mut cmd: clap::Command) -> String {
         (
             "ocf-aws iam-policy vip routing_table=rtb-0123456789abcdef0",
             "Print the least-privilege IAM policy for vip on those route tables.",
+        ),
+        (
+            "ocf-aws iam-policy vip routing_table_role=arn:aws:iam::111122223333:role/ha-routes",
+            "With a role to assume (role_arn, routing_table_role): both halves, the nodes' \
+             role's policy (its own calls and sts:AssumeRole on the role) under NodeRole, and \
+             under AssumedRoles the role's policy and trust policy.",
         ),
     ];
     for (cmd, what) in examples {

@@ -242,7 +242,82 @@ fn policy_is_scoped_by_parameters() {
     }
 }
 
+/// With a role to assume, both halves: what the nodes' own role needs
+/// (its own calls and sts:AssumeRole on the role) and what the role needs
+/// (the calls made as it, and a trust policy with the ExternalId).
+fn policy_with_roles_prints_both_halves() {
+    let net = "arn:aws:iam::111122223333:role/ha-routes";
+    let dns = "arn:aws:iam::444455556666:role/ha-dns";
+    let p = policy(&[
+        "vip",
+        &format!("routing_table_role={net}"),
+        "external_id=tenant-7",
+        "dns",
+        &format!("role_arn={dns}"),
+        "hosted_zone_id=Z0123456789ABC",
+    ]);
+    let node = &p["NodeRole"]["Policy"];
+    assert_eq!(node["Version"], "2012-10-17", "{p:#}");
+    assert_eq!(
+        actions(node),
+        [
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:ModifyNetworkInterfaceAttribute",
+            "sts:AssumeRole"
+        ]
+        .map(String::from)
+        .into(),
+        "the node keeps the ENI's calls: {p:#}"
+    );
+    assert_eq!(
+        resources_of(node, "sts:AssumeRole"),
+        vec![net, dns],
+        "sorted"
+    );
+    let routes = &p["AssumedRoles"][net];
+    assert_eq!(
+        actions(&routes["Policy"]),
+        [
+            "ec2:CreateRoute",
+            "ec2:DescribeRouteTables",
+            "ec2:DescribeVpcs",
+            "ec2:ReplaceRoute"
+        ]
+        .map(String::from)
+        .into(),
+        "{p:#}"
+    );
+    let trust = &routes["TrustPolicy"]["Statement"][0];
+    assert_eq!(trust["Action"], "sts:AssumeRole");
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["sts:ExternalId"],
+        "tenant-7"
+    );
+    let zone = &p["AssumedRoles"][dns];
+    assert_eq!(
+        actions(&zone["Policy"]),
+        actions(&policy(&["dns"])),
+        "role_arn: every dns call as the role: {p:#}"
+    );
+    assert_eq!(
+        resources_of(&zone["Policy"], "route53:ChangeResourceRecordSets"),
+        vec!["arn:aws:route53:::hostedzone/Z0123456789ABC"]
+    );
+    assert!(zone["TrustPolicy"]["Statement"][0]["Condition"].is_null());
+    // No role: the one policy, as before.
+    assert!(policy(&["vip"])["NodeRole"].is_null());
+    // A value that is no role ARN is a usage error naming it.
+    let out = Command::new(BIN)
+        .args(["iam-policy", "eip", "role_arn=ha-dns"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("role_arn='ha-dns'"), "{err}");
+}
+
 tests![
+    policy_with_roles_prints_both_halves,
     every_action_sent_is_in_the_policy,
     policy_is_scoped_by_parameters,
     every_fence_action_sent_is_in_the_policy,

@@ -21,6 +21,7 @@ mod iam;
 mod secondary_ip;
 mod vip;
 mod world;
+mod xacct;
 
 fn main() {
     // First, while the process is single-threaded.
@@ -37,6 +38,7 @@ fn main() {
         az::tests(),
         iam::tests(),
         secondary_ip::tests(),
+        xacct::tests(),
         floor::tests(),
         doctor::tests(),
         // Deadline-bound too, but after the fault tests, not beside them.

@@ -19,7 +19,13 @@ Control endpoints (never forwarded, not counted), JSON answers:
                                        "by_fault","hanging","rules","zone_states",
                                        "hold_pending","instance_states"}
   GET  /_proxy/log                    last 1000 requests: [{"n","action","service",
-                                       "fault","status"}] (status null: no answer)
+                                       "fault","status","key"}] (status null: no
+                                       answer; key: the access key id of the
+                                       signature's Credential=, null if unsigned);
+                                       STS AssumeRole entries also carry
+                                       "role_arn","external_id","session_name" (as
+                                       sent) and "issued_key" (the AccessKeyId of a
+                                       200 answer)
   GET  /_proxy/rules                  active rules
   POST /_proxy/rule?action=X&fault=F[&count=N][&after=K][&service=S][&...]
         action: the request's action name (see below) or * for all
@@ -90,6 +96,8 @@ PRINCIPAL = f"arn:aws:sts::{ACCOUNT}:assumed-role/ocf-aws-test/i-0123456789abcde
 # ---------------------------------------------------------------- classifying
 
 SCOPE_RE = re.compile(r"Credential=[^/,\s]+/[^/]+/([^/]+)/([^/]+)/aws4_request")
+KEY_RE = re.compile(r"Credential=([^/,\s]+)/")
+ISSUED_KEY_RE = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
 R53_PATH_RE = re.compile(r"^/(\d{4}-\d{2}-\d{2})(/.*)?$")
 
 
@@ -151,6 +159,8 @@ class Request:
         self.path = url.path or "/"
         self.query = url.query
         self.target = self.path + ("?" + url.query if url.query else "")
+        k = KEY_RE.search(headers.get("Authorization", ""))
+        self.key = k.group(1) if k else None
         m = SCOPE_RE.search(headers.get("Authorization", ""))
         self.region, scope_service = (m.group(1), m.group(2).lower()) if m else (None, None)
         ctype = headers.get("Content-Type", "")
@@ -307,6 +317,9 @@ def fault_response(req, rule):
         perm = f"{'route53' if svc == 'route53' else svc}:{req.action}"
         zone = req.zone_id() if svc == "route53" else None
         on = f" on resource: arn:aws:route53:::hostedzone/{zone}" if zone else ""
+        role = form_field(req.form, "RoleArn") if svc == "sts" else None
+        if role:
+            on = f" on resource: {role}"
         why = (f"User: {PRINCIPAL} is not authorized to perform: {perm}{on} "
                f"because no identity-based policy allows the {perm} action")
         if svc == "ec2":
@@ -499,7 +512,12 @@ class State:
                 self.faults += 1
                 self.by_fault[chosen.fault] = self.by_fault.get(chosen.fault, 0) + 1
             entry = {"n": n, "action": req.action, "service": req.service,
-                     "fault": chosen.fault if chosen else None, "status": None}
+                     "fault": chosen.fault if chosen else None, "status": None,
+                     "key": req.key}
+            if req.service == "sts" and req.action == "AssumeRole":
+                for field, name in (("RoleArn", "role_arn"), ("ExternalId", "external_id"),
+                                    ("RoleSessionName", "session_name")):
+                    entry[name] = form_field(req.form, field) or form_field(req.query, field)
             self.log.append(entry)
             return chosen, entry
 
@@ -685,9 +703,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "Request would have succeeded, but DryRun flag is set.", str(uuid.uuid4()))
             entry["status"] = status
             return self.reply(status, text, headers)
-        entry["status"] = self.forward(req)
+        entry["status"] = self.forward(req, entry)
 
-    def forward(self, req):
+    def forward(self, req, entry):
         host, port = self.upstream
         conn = http.client.HTTPConnection(host, port, timeout=self.upstream_timeout)
         try:
@@ -719,6 +737,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header("Content-Length", length)
             self.end_headers()
             return status
+        if status == 200 and req.service == "sts" and req.action == "AssumeRole":
+            m = ISSUED_KEY_RE.search(data)
+            with self.state.lock:
+                entry["issued_key"] = m.group(1).decode() if m else None
         data = self.rewrite(req, status, headers, data)
         return self.reply(status, data, headers, reason)
 

@@ -12,6 +12,7 @@ EC2 call, so the first real test request does not pay moto's lazy EC2 start-up
 SIGTERM/SIGINT, or until its parent goes away, and shuts down cleanly.
 """
 import argparse
+import json
 import logging
 import os
 import sys
@@ -105,6 +106,85 @@ def patch_moto():
         return moto_assign(self)
 
     ElasticNetworkInterfaces.assign_private_ip_addresses = assign_private_ip_addresses
+
+    patch_sts()
+
+
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+def sts_error(status, code, message):
+    """An STS error answer as STS words it (ErrorResponse, Type Sender)."""
+    import uuid
+    from xml.sax.saxutils import escape
+    body = (f'<ErrorResponse xmlns="{STS_NS}">\n  <Error>\n    <Type>Sender</Type>\n'
+            f"    <Code>{code}</Code>\n    <Message>{escape(message)}</Message>\n"
+            f"  </Error>\n  <RequestId>{uuid.uuid4()}</RequestId>\n</ErrorResponse>\n")
+    return body, {"status": status, "Content-Type": "text/xml"}
+
+
+def trust_allows(document, external_id):
+    """Whether a role's trust policy lets AssumeRole through with this
+    ExternalId: an Allow statement for sts:AssumeRole whose
+    StringEquals sts:ExternalId condition (if any) names it. (Principal is
+    not checked: moto cannot tell which role an IMDS key belongs to.)"""
+    try:
+        doc = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return False
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements:
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if st.get("Effect") != "Allow" or not any(a in ("sts:AssumeRole", "sts:*", "*")
+                                                  for a in actions):
+            continue
+        wanted = st.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        if wanted is None:
+            return True
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+        if external_id in wanted:
+            return True
+    return False
+
+
+def patch_sts():
+    """STS AssumeRole as AWS answers it: moto 5.2.5 hands out credentials
+    for any RoleArn (existing or not), ignores the role's trust policy and
+    its sts:ExternalId condition, and checks only the RoleSessionName's
+    length."""
+    import re
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+
+    moto_assume_role = TokenResponse.assume_role
+
+    def assume_role(self):
+        arn = self._get_param("RoleArn") or ""
+        name = self._get_param("RoleSessionName") or ""
+        external_id = self._get_param("ExternalId")
+        if not re.fullmatch(r"[\w+=,.@-]{2,64}", name, re.ASCII):
+            return sts_error(400, "ValidationError", (
+                f"1 validation error detected: Value '{name}' at 'roleSessionName' failed "
+                "to satisfy constraint: Member must satisfy regular expression pattern: "
+                "[\\w+=,.@-]*"))
+        caller = self.backend.get_caller_identity(self.get_access_key(), self.region)[1]
+        denied = sts_error(403, "AccessDenied", (
+            f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {arn}"))
+        parts = arn.split(":")
+        if len(parts) < 6:
+            return denied
+        try:
+            role = iam_backends[parts[4]][parts[1]].get_role_by_arn(arn)
+        except Exception:  # no such role (or account): AWS says AccessDenied
+            return denied
+        if not trust_allows(role.assume_role_policy_document, external_id):
+            return denied
+        return moto_assume_role(self)
+
+    TokenResponse.assume_role = assume_role
 
 
 def warm_up(base, region):

@@ -3,7 +3,7 @@
 
     <venv>/bin/python seed.py --endpoint URL [--region us-east-1] [--tables 3]
         [--vip 10.1.0.10] [--owner node1(default)|node2|none] [--source-dest-check on|off]
-        [--extra-tables-without-route N]
+        [--extra-tables-without-route N] [--assume-role LABEL[=EXTERNAL_ID] ...]
 
 Every run creates a NEW VPC with its own subnets, instances and route tables,
 so any number of tests can seed in parallel against one moto server without
@@ -18,7 +18,9 @@ Layout (mirrors a two-node Pacemaker cluster spread over two AZs):
   --extra-tables-without-route route tables with no VIP route
   plus the VPC's main route table (moto creates it; never has the VIP route)
 Giving only node1 a public IP lets IMDS tests cover both public-ipv4 and its 404.
-"""
+--assume-role creates an IAM role <LABEL>-<vpc id> for role_arn /
+routing_table_role, whose trust policy lets anyone assume it (with
+sts:ExternalId = EXTERNAL_ID when given); its ARN is under "roles"."""
 import argparse
 import ipaddress
 import json
@@ -127,6 +129,18 @@ def seed(ec2, args):
                     for n in range(args.extra_tables_without_route)]
 
     verify(ec2, vpc_id, dest, route_tables, args.owner, nodes)
+    roles = {}
+    if args.assume_role:
+        iam = boto3.client("iam", endpoint_url=args.endpoint, region_name=args.region)
+        for spec in args.assume_role:
+            label, _, external_id = spec.partition("=")
+            st = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                  "Action": "sts:AssumeRole"}
+            if external_id:
+                st["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+            role = iam.create_role(RoleName=f"{label}-{vpc_id}", AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [st]}))
+            roles[label] = role["Role"]["Arn"]
     return {
         "endpoint": args.endpoint,
         "region": args.region,
@@ -138,6 +152,7 @@ def seed(ec2, args):
         "other_tables": other_tables,
         "main_route_table": main_rt,
         "nodes": nodes,
+        "roles": roles,
     }
 
 
@@ -172,6 +187,8 @@ def main():
     ap.add_argument("--same-subnet", action="store_true",
                     help="node2 in node1's subnet (10.0.1.20, same AZ), for secondary-ip")
     ap.add_argument("--extra-tables-without-route", type=int, default=0)
+    ap.add_argument("--assume-role", action="append", metavar="LABEL[=EXTERNAL_ID]",
+                    help="an IAM role to assume (see above); repeatable")
     args = ap.parse_args()
     ipaddress.IPv4Address(args.vip)  # fail early on a typo
 

@@ -734,6 +734,71 @@ def world_imds_lists_current_private_addresses(w):
     assert "10.0.1.61" not in get(path, token).split()
 
 
+def sts_and_iam(url):
+    c = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=5)
+    return (boto3.client("sts", endpoint_url=url, region_name="us-east-1", config=c),
+            boto3.client("iam", endpoint_url=url, region_name="us-east-1", config=c))
+
+
+def trust(external_id=None):
+    st = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+          "Action": "sts:AssumeRole"}
+    if external_id:
+        st["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [st]})
+
+
+@check
+def world_assume_role_as_sts_answers(w):
+    """STS lets a role be assumed only if it exists and its trust policy's
+    sts:ExternalId condition (if any) is met, and checks RoleSessionName's
+    pattern (moto 5.2.5: any RoleArn, no trust policy, length only):
+    moto_server.py's correction. Assumed-role keys start with ASIA."""
+    sts, iam = sts_and_iam(w.endpoint)
+    tag = f"sc{os.getpid()}-{int(time.time() * 1000) % 10**8}"
+    need = iam.create_role(RoleName=f"{tag}-x", AssumeRolePolicyDocument=trust("ext-1"))
+    free = iam.create_role(RoleName=f"{tag}-o", AssumeRolePolicyDocument=trust())
+    need, free = need["Role"]["Arn"], free["Role"]["Arn"]
+    ok = sts.assume_role(RoleArn=need, RoleSessionName="ocf-aws-node1", ExternalId="ext-1")
+    assert ok["Credentials"]["AccessKeyId"].startswith("ASIA"), ok["Credentials"]
+    assert ok["AssumedRoleUser"]["Arn"].endswith(f"/{tag}-x/ocf-aws-node1"), ok
+    sts.assume_role(RoleArn=free, RoleSessionName="ocf-aws-node1")
+    for args in (dict(RoleArn=need, ExternalId="wrong"), dict(RoleArn=need),
+                 dict(RoleArn=f"arn:aws:iam::123456789012:role/{tag}-none")):
+        e = expect_error(lambda: sts.assume_role(RoleSessionName="ocf-aws-node1", **args),
+                         "AccessDenied", 403)
+        msg = e.response["Error"]["Message"]
+        assert "is not authorized to perform: sts:AssumeRole on resource: " + args["RoleArn"] \
+            in msg, msg
+    expect_error(lambda: sts.assume_role(RoleArn=free, RoleSessionName="bad name"),
+                 "ValidationError", 400)
+
+
+@check
+def proxy_logs_signing_keys_and_assume_role(w):
+    """The proxy's request log names each request's signing key, and for
+    AssumeRole what was asked and the key STS issued; a deny names the
+    role as STS does."""
+    sts, iam = sts_and_iam(w.endpoint)
+    psts, _ = sts_and_iam(w.proxy)
+    tag = f"sc{os.getpid()}-{int(time.time() * 1000) % 10**8}-p"
+    arn = iam.create_role(RoleName=tag, AssumeRolePolicyDocument=trust("e-2"))["Role"]["Arn"]
+    w.ctl("reset")
+    got = psts.assume_role(RoleArn=arn, RoleSessionName="ocf-aws-n", ExternalId="e-2")
+    w.pec2.describe_vpcs()
+    log = w.ctl("log")
+    assert [e["action"] for e in log] == ["AssumeRole", "DescribeVpcs"], log
+    a, d = log
+    assert (a["service"], a["role_arn"], a["external_id"], a["session_name"]) == (
+        "sts", arn, "e-2", "ocf-aws-n"), a
+    assert a["issued_key"] == got["Credentials"]["AccessKeyId"], a
+    assert a["key"] == d["key"] == os.environ["AWS_ACCESS_KEY_ID"], (a, d)
+    rule(w, action="AssumeRole", fault="deny", count=1)
+    e = expect_error(lambda: psts.assume_role(RoleArn=arn, RoleSessionName="ocf-aws-n"),
+                     "AccessDenied", 403)
+    assert f"sts:AssumeRole on resource: {arn}" in e.response["Error"]["Message"]
+
+
 @check
 def world_secondary_ip_moves_with_allow_reassignment(w):
     """EC2 moves a secondary address between ENIs of a subnet with

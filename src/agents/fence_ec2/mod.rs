@@ -99,6 +99,8 @@ const PARAMS: &[Param] = with_fence_options![
              being asked to shut down (a fenced node must not run anything more).",
         ),
     awsp::PROFILE,
+    awsp::ROLE_ARN,
+    awsp::EXTERNAL_ID,
     awsp::ENDPOINT_URL,
     awsp::PROXY,
     awsp::IMDS_VERSION,

@@ -3,6 +3,7 @@
 use super::super::ids;
 use super::super::local;
 use super::super::ApiFailure;
+use crate::aws::options::AssumeRole;
 use crate::aws::AwsOptions;
 use crate::core::params::shorten;
 use crate::ocf::{Ctx, OcfError, OcfResult};
@@ -19,6 +20,8 @@ pub(crate) struct Config {
     pub(super) check_sd: bool,
     pub(super) fix_sd: bool,
     pub(super) api_failure: ApiFailure,
+    /// routing_table_role: the route tables' calls are made as it.
+    pub(super) tables_role: Option<AssumeRole>,
     pub(super) aws: AwsOptions,
 }
 
@@ -55,6 +58,26 @@ impl Config {
             ids::check("eni_id", e, "eni")?;
         }
         local::check_interface(p.str("interface"))?;
+        let aws = AwsOptions::from_params(p)?;
+        let tables_role = match p.str("routing_table_role") {
+            // One role for everything and another for the tables would
+            // make the tables' role assumed by role_arn's, which no shared
+            // VPC needs: refuse rather than guess.
+            Some(_) if aws.role.is_some() => {
+                return Err(OcfError::configured(
+                    "role_arn and routing_table_role are both set: set routing_table_role \
+                     alone (route tables as that role, the ENI with this node's own \
+                     credentials, as a shared VPC needs) or role_arn alone (every call as \
+                     that role)",
+                ))
+            }
+            Some(arn) => Some(AssumeRole::new(
+                "routing_table_role",
+                arn,
+                aws.external_id.as_deref(),
+            )?),
+            None => None,
+        };
         Ok(Config {
             ip,
             cidr: format!("{ip}/32"),
@@ -65,7 +88,8 @@ impl Config {
             check_sd: p.bool("check_source_dest") || p.bool("fix_source_dest"),
             fix_sd: p.bool("fix_source_dest"),
             api_failure: ApiFailure::from_params(p),
-            aws: AwsOptions::from_params(p)?,
+            tables_role,
+            aws,
         })
     }
 }

@@ -47,7 +47,24 @@ impl Checks for Vip {
         };
         probe.eni = Some(local.eni.clone());
 
-        match self.vpc_blocks(e.imds, &local, Some(e.session)) {
+        // The route tables (and the VPC) are read as routing_table_role when
+        // it is set, the ENI with this node's own credentials, as start does.
+        let Some(tables) = e.as_role(c.tables_role.as_ref()) else {
+            for check in ["VIP outside the VPC", "route tables"] {
+                r.skip(
+                    check,
+                    "not checked: routing_table_role could not be assumed (see above)",
+                );
+            }
+            self.doctor_eni(e, &local, r);
+            return probe;
+        };
+        let as_role = match tables.role() {
+            Some(role) => format!(" (read as {})", role.arn),
+            None => String::new(),
+        };
+
+        match self.vpc_blocks(e.imds, &local, Some(tables)) {
             Ok(Some(b)) => {
                 let v = b.vpc.as_deref().unwrap_or("the VPC");
                 match self.inside(&b.cidrs) {
@@ -63,7 +80,10 @@ impl Checks for Vip {
                     ),
                     None => r.pass(
                         "VIP outside the VPC",
-                        format!("{ip} is outside {v}'s CIDR blocks {}", b.cidrs.join(", ")),
+                        format!(
+                            "{ip} is outside {v}'s CIDR blocks {}{as_role}",
+                            b.cidrs.join(", ")
+                        ),
                     ),
                 }
             }
@@ -78,7 +98,7 @@ impl Checks for Vip {
             ),
         }
 
-        match self.table_routes(e.session, &local) {
+        match self.table_routes(tables, &local) {
             Ok(routes) => {
                 let lines: Vec<String> = routes
                     .iter()
@@ -132,7 +152,7 @@ impl Checks for Vip {
                         ),
                         "routes can only point at an ENI of the same VPC: correct routing_table",
                     ),
-                    None => r.pass("route tables", lines.join("; ")),
+                    None => r.pass("route tables", format!("{}{as_role}", lines.join("; "))),
                 }
                 probe.route_table = routes
                     .iter()
@@ -147,6 +167,15 @@ impl Checks for Vip {
             ),
         }
 
+        self.doctor_eni(e, &local, r);
+        probe
+    }
+}
+
+impl Vip {
+    /// The ENI's side (this node's own credentials) and the local address.
+    fn doctor_eni(&self, e: &Env, local: &super::Local, r: &mut Report) {
+        let ip = self.cfg.ip;
         match ec2::describe_eni(e.session, &local.eni) {
             Ok(Some(eni)) => match self.source_dest(&eni) {
                 SourceDest::Off => r.pass(
@@ -203,6 +232,5 @@ impl Checks for Vip {
                 "check that iproute2 works on this node",
             ),
         }
-        probe
     }
 }

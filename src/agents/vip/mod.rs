@@ -59,18 +59,24 @@ pub const SPEC: Spec = Spec {
 };
 
 /// Every AWS API action this agent calls (the IAM policy is made from it).
+/// The route tables' calls (and the VPC's) are made as routing_table_role
+/// when it is set: in a shared VPC they belong to the network account; the
+/// ENI's stay with the node's own credentials, its account owns the ENI.
 const IAM: &[Permission] = &[
     Permission::new(
         "ec2:DescribeRouteTables",
         &[Scope::Any],
         "start, depth-10 monitor",
-    ),
-    Permission::new("ec2:ReplaceRoute", &[Scope::RouteTable], "start"),
+    )
+    .under_role(ROUTING_TABLE_ROLE),
+    Permission::new("ec2:ReplaceRoute", &[Scope::RouteTable], "start")
+        .under_role(ROUTING_TABLE_ROLE),
     Permission::new(
         "ec2:CreateRoute",
         &[Scope::RouteTable],
         "start, listed table without the route",
-    ),
+    )
+    .under_role(ROUTING_TABLE_ROLE),
     Permission::new(
         "ec2:DescribeNetworkInterfaces",
         &[Scope::Any],
@@ -85,8 +91,11 @@ const IAM: &[Permission] = &[
         "ec2:DescribeVpcs",
         &[Scope::Any],
         "start with vpc_id of another VPC",
-    ),
+    )
+    .under_role(ROUTING_TABLE_ROLE),
 ];
+
+const ROUTING_TABLE_ROLE: &str = "routing_table_role";
 
 const PARAMS: &[Param] = with_aws_settings![
     Param::string("ip", "The overlay IPv4 address")
@@ -102,6 +111,19 @@ const PARAMS: &[Param] = with_aws_settings![
          table without a route for ip/32 gets one. Default: every route table of the \
          VPC that has a route for ip/32 (create that route once, in each table whose \
          subnets' clients must reach the address).",
+    ),
+    Param::string(
+        ROUTING_TABLE_ROLE,
+        "IAM role for the route-table calls only"
+    )
+    .long(
+        "Make the route-table calls (DescribeRouteTables, ReplaceRoute, CreateRoute, and \
+         DescribeVpcs for vpc_id) as this IAM role, e.g. \
+         arn:aws:iam::111122223333:role/ha-routes: in a shared VPC the route tables \
+         belong to the network account. The ENI calls (source/destination check) keep \
+         this node's own credentials, which assume the role (sts:AssumeRole, with \
+         external_id if set) at each action that changes or checks routes. Not \
+         together with role_arn (which makes every call as one role).",
     ),
     Param::string("vpc_id", "VPC of the route tables")
         .long("Limit route-table discovery to this VPC. Default: the VPC of this node's ENI."),
@@ -300,7 +322,7 @@ impl Agent for Vip {
         let cached = imds.has_cache();
         let local = self.resolve_local(&imds)?;
         self.check_outside_vpc(&imds, &local, None)?;
-        let s = ctx.connect(&c.aws, &imds)?;
+        let s = self.connect(ctx, &imds)?;
         let (local, routes, (switched, created)) = match self.switch(&s, &imds, local) {
             // The cached identity (ENI, VPC of the device) may be what AWS
             // disagrees with: look it up afresh, once.

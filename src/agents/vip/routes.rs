@@ -1,6 +1,7 @@
 //! The route tables' side of vip: which tables it manages, pointing them
 //! at this node and settling a race with another node, and the depth-10
-//! check that they still point here.
+//! check that they still point here; and the sessions they are changed
+//! with (routing_table_role).
 
 use super::{Local, Vip};
 use crate::aws::ec2::{self, TableRoute, Target};
@@ -21,7 +22,34 @@ pub(crate) enum RouteProblem {
     OtherVpc { table: String, vpc: Option<String> },
 }
 
+/// The sessions of a vip action: this node's own (or role_arn's) for the
+/// ENI, routing_table_role's (when set) for the route tables.
+pub(crate) struct Sessions {
+    own: Session,
+    tables: Option<Session>,
+}
+
+impl Sessions {
+    pub(crate) fn eni(&self) -> &Session {
+        &self.own
+    }
+
+    pub(crate) fn tables(&self) -> &Session {
+        self.tables.as_ref().unwrap_or(&self.own)
+    }
+}
+
 impl Vip {
+    /// Connect, and assume routing_table_role when set.
+    pub(super) fn connect(&self, ctx: &Ctx, imds: &Imds) -> OcfResult<Sessions> {
+        let own = ctx.connect(&self.cfg.aws, imds)?;
+        let tables = match &self.cfg.tables_role {
+            Some(role) => Some(own.assume(role)?),
+            None => None,
+        };
+        Ok(Sessions { own, tables })
+    }
+
     /// The VPC whose tables are discovered: vpc_id, else the ENI's.
     pub(crate) fn route_vpc<'a>(&'a self, local: &'a Local) -> Option<&'a str> {
         self.cfg.vpc_id.as_deref().or(local.vpc.as_deref())
@@ -113,16 +141,16 @@ impl Vip {
     #[allow(clippy::type_complexity)]
     pub(crate) fn switch(
         &self,
-        s: &Session,
+        s: &Sessions,
         imds: &Imds,
         local: Local,
     ) -> OcfResult<(Local, Vec<TableRoute>, (usize, usize))> {
         if self.cfg.vpc_id.is_some() {
-            self.check_outside_vpc(imds, &local, Some(s))?;
+            self.check_outside_vpc(imds, &local, Some(s.tables()))?;
         }
-        self.check_source_dest(s, imds, &local.eni)?;
-        let routes = self.managed_routes(s, &local)?;
-        let counts = self.converge(s, &local, routes.clone())?;
+        self.check_source_dest(s.eni(), imds, &local.eni)?;
+        let routes = self.managed_routes(s.tables(), &local)?;
+        let counts = self.converge(s.tables(), &local, routes.clone())?;
         Ok((local, routes, counts))
     }
 
@@ -240,8 +268,8 @@ impl Vip {
             },
             None => self.resolve_local(&imds)?,
         };
-        let s = ctx.connect(&c.aws, &imds)?;
-        let routes = match self.managed_routes(&s, &local) {
+        let s = self.connect(ctx, &imds)?;
+        let routes = match self.managed_routes(s.tables(), &local) {
             Err(e) if e.rc == Rc::Configured && c.tables.is_empty() => {
                 return Err(OcfError::not_running(e.reason))
             }

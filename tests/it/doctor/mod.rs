@@ -6,6 +6,7 @@
 //! Doctor changes nothing: the route tables are compared before and after.
 
 mod eip_dns_az;
+mod roles;
 
 use crate::world::*;
 use serde_json::Value;
@@ -332,4 +333,5 @@ tests![
     proxy_without_no_proxy_and_resource_from_the_cib,
     ;
     eip_dns_az,
+    roles,
 ];

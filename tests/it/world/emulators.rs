@@ -166,6 +166,16 @@ impl Helper {
     pub fn stats(&self) -> Value {
         http_json("GET", &format!("{}/_proxy/stats", self.url))
     }
+
+    /// The proxy's request log: one object per request (`action`,
+    /// `service`, `status`, `key`: the signing access key id; AssumeRole's
+    /// also `role_arn`, `external_id`, `session_name`, `issued_key`).
+    pub fn log(&self) -> Vec<Value> {
+        match http_json("GET", &format!("{}/_proxy/log", self.url)) {
+            Value::Array(a) => a,
+            other => panic!("proxy log is not a list: {other}"),
+        }
+    }
 }
 
 /// A tiny HTTP/1.0 client for the emulators' control endpoints (the test

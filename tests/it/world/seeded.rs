@@ -126,6 +126,27 @@ impl World {
         &self.nodes[name]
     }
 
+    /// The ARN of a role the seed created (`--assume-role LABEL`).
+    pub fn role(&self, label: &str) -> String {
+        self.json["roles"][label]
+            .as_str()
+            .unwrap_or_else(|| panic!("no role {label} in the seed: --assume-role {label}"))
+            .to_string()
+    }
+
+    /// The access key id of `node`'s instance-role credentials, as its
+    /// metadata emulator hands them out.
+    pub fn node_key(&self, node: &str) -> String {
+        let url = format!(
+            "{}/latest/meta-data/iam/security-credentials/ha-cluster-node",
+            self.node(node).imds
+        );
+        http_json("GET", &url)["AccessKeyId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{node}: no instance-role credentials at {url}"))
+            .to_string()
+    }
+
     /// Run an agent as Pacemaker would on `node`: through the agent-named
     /// symlink, a clean environment without HOME, the action as argv[1].
     pub fn agent(&self, node: &str, agent: &str, action: &str, params: &[(&str, &str)]) -> Run {
