@@ -18,6 +18,7 @@ mod fence;
 mod floor;
 mod fuzz;
 mod iam;
+mod ipv6;
 mod secondary_ip;
 mod vip;
 mod world;
@@ -36,6 +37,7 @@ fn main() {
         dns::tests(),
         az::tests(),
         iam::tests(),
+        ipv6::tests(),
         secondary_ip::tests(),
         floor::tests(),
         doctor::tests(),
