@@ -3,6 +3,8 @@
 //! (seed.py gives every VPC an IPv6 /56, every subnet a /64 and every ENI
 //! an address).
 
+mod vip;
+
 use crate::world::*;
 use std::process::Command;
 
@@ -93,4 +95,4 @@ fn metadata_follows_the_sdks_endpoint_rule() {
         .reason_has(&["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE='IPv5'", "IPv6"]);
 }
 
-tests![metadata_follows_the_sdks_endpoint_rule];
+tests![metadata_follows_the_sdks_endpoint_rule; vip];

@@ -21,8 +21,10 @@ impl World {
         self.routes_of(&self.vip)
     }
 
+    /// Where each table of the VPC sends `vip` (IPv4: its /32, IPv6: its /128).
     pub fn routes_of(&self, vip: &str) -> BTreeMap<String, String> {
-        let cidr = format!("{vip}/32");
+        let v6 = vip.contains(':');
+        let cidr = format!("{vip}/{}", if v6 { 128 } else { 32 });
         let c = self.ec2();
         rt().block_on(async {
             let out = c
@@ -42,7 +44,14 @@ impl World {
                     let eni = t
                         .routes()
                         .iter()
-                        .find(|r| r.destination_cidr_block() == Some(cidr.as_str()))
+                        .find(|r| {
+                            let dest = if v6 {
+                                r.destination_ipv6_cidr_block()
+                            } else {
+                                r.destination_cidr_block()
+                            };
+                            dest == Some(cidr.as_str())
+                        })
                         .and_then(|r| r.network_interface_id())
                         .unwrap_or("");
                     (t.route_table_id().unwrap().to_string(), eni.to_string())
