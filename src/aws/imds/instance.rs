@@ -111,6 +111,11 @@ impl<'a> Instance<'a> {
             })
             .unwrap_or_default())
     }
+    /// The primary ENI's IPv6 address (its first; none: an IPv4-only ENI).
+    pub fn primary_ipv6(&self) -> Result<Option<String>> {
+        let mac = self.primary_mac()?;
+        Ok(self.ipv6s_of_mac(&mac)?.into_iter().next())
+    }
     pub fn local_ipv4(&self) -> Result<String> {
         self.imds.require_cached("meta-data/local-ipv4")
     }

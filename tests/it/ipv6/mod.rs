@@ -3,6 +3,7 @@
 //! (seed.py gives every VPC an IPv6 /56, every subnet a /64 and every ENI
 //! an address).
 
+mod dns;
 mod vip;
 
 use crate::world::*;
@@ -95,4 +96,4 @@ fn metadata_follows_the_sdks_endpoint_rule() {
         .reason_has(&["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE='IPv5'", "IPv6"]);
 }
 
-tests![metadata_follows_the_sdks_endpoint_rule; vip];
+tests![metadata_follows_the_sdks_endpoint_rule; dns, vip];
