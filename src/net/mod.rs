@@ -107,6 +107,28 @@ pub fn cidr_contains(cidr: &str, ip: IpAddr) -> Option<(bool, u8)> {
     Some((same, len as u8))
 }
 
+/// Whether `ip` can be an address of a node's ENI or a route's destination:
+/// unicast, not loopback, not link-local (IPv6 fe80::/10 included), no
+/// IPv4-mapped IPv6.
+pub fn unicast(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => {
+            !(v.is_unspecified()
+                || v.is_loopback()
+                || v.is_multicast()
+                || v.is_broadcast()
+                || v.is_link_local())
+        }
+        IpAddr::V6(v) => {
+            !(v.is_unspecified()
+                || v.is_loopback()
+                || v.is_multicast()
+                || (v.segments()[0] & 0xffc0) == 0xfe80
+                || v.to_ipv4_mapped().is_some())
+        }
+    }
+}
+
 /// The host prefix of `ip`'s family: 32 or 128.
 pub fn host_prefix(ip: IpAddr) -> u8 {
     if ip.is_ipv4() {
@@ -212,6 +234,31 @@ mod tests {
         assert!(!valid_device_name("eth0:1"));
         assert!(!valid_device_name("a very long device name"));
         assert!(!valid_device_name("ünï"));
+    }
+
+    #[test]
+    fn unicast_addresses() {
+        let ok = |s: &str| unicast(s.parse().unwrap());
+        assert!(ok("192.168.100.10") && ok("fd00:ac1::10") && ok("2600:1f18::1"));
+        for bad in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "169.254.1.1",
+        ] {
+            assert!(!ok(bad), "{bad}");
+        }
+        for bad in [
+            "::",
+            "::1",
+            "ff02::1",
+            "fe80::1",
+            "febf::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!ok(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Config {
                 shorten(raw_ip)
             ))
         })?;
-        if !overlay_capable(ip) {
+        if !crate::net::unicast(ip) {
             return Err(OcfError::configured(format!(
                 "ip={ip} is loopback, link-local, multicast, broadcast or unspecified: \
                  choose a unicast overlay IP outside the VPC's CIDR blocks"
@@ -74,56 +74,5 @@ impl Config {
             "--destination-cidr-block"
         };
         format!("{flag} {}", self.cidr)
-    }
-}
-
-/// Whether a route table can send `ip` to an ENI: unicast, not loopback,
-/// not link-local (IPv6 fe80::/10 included), no IPv4-mapped IPv6.
-fn overlay_capable(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v) => {
-            !(v.is_unspecified()
-                || v.is_loopback()
-                || v.is_multicast()
-                || v.is_broadcast()
-                || v.is_link_local())
-        }
-        IpAddr::V6(v) => {
-            !(v.is_unspecified()
-                || v.is_loopback()
-                || v.is_multicast()
-                || (v.segments()[0] & 0xffc0) == 0xfe80
-                || v.to_ipv4_mapped().is_some())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overlay_addresses() {
-        let ok = |s: &str| overlay_capable(s.parse().unwrap());
-        assert!(ok("192.168.100.10") && ok("fd00:ac1::10") && ok("2600:1f18::1"));
-        for bad in [
-            "0.0.0.0",
-            "127.0.0.1",
-            "224.0.0.1",
-            "255.255.255.255",
-            "169.254.1.1",
-        ] {
-            assert!(!ok(bad), "{bad}");
-        }
-        for bad in [
-            "::",
-            "::1",
-            "ff02::1",
-            "fe80::1",
-            "febf::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(!ok(bad), "{bad}");
-        }
     }
 }
