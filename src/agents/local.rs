@@ -76,13 +76,18 @@ pub fn resolve(imds: &Imds, interface: Option<&str>, eni_id: Option<&str>) -> Oc
     })
 }
 
-/// The CIDR blocks of the VPC of `local` (not cached: a VPC gains and loses
-/// blocks while its instances run).
-pub fn vpc_cidrs(imds: &Imds, local: &Local) -> OcfResult<Vec<String>> {
+/// The CIDR blocks of the VPC of `local` of one family (not cached: a VPC
+/// gains and loses blocks while its instances run).
+pub fn vpc_cidrs(imds: &Imds, local: &Local, ipv6: bool) -> OcfResult<Vec<String>> {
     if local.mac.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(Instance::new(imds).vpc_cidrs_of_mac(&local.mac)?)
+    let inst = Instance::new(imds);
+    Ok(if ipv6 {
+        inst.vpc_ipv6_cidrs_of_mac(&local.mac)?
+    } else {
+        inst.vpc_cidrs_of_mac(&local.mac)?
+    })
 }
 
 fn mac_of_eni(inst: &Instance, eni: &str) -> OcfResult<String> {

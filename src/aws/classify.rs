@@ -159,6 +159,8 @@ pub(crate) fn classify_answer(
         )
     } else if code.ends_with(".NotFound") || NOT_FOUND.contains(&code) {
         (Kind::NotFound { action, answer }, Retry::Briefly)
+    } else if code == "InvalidIPAddress.InUse" {
+        (Kind::AddressInUse { action, answer }, Retry::No)
     } else if CONFIGURATION.contains(&code) || code.ends_with(".Malformed") {
         (Kind::Invalid { action, answer }, Retry::No)
     } else {
@@ -211,6 +213,9 @@ mod tests {
         assert_eq!(c("InvalidRouteTableID.NotFound", 400), Class::Configuration);
         assert_eq!(c("InvalidParameterValue", 400), Class::Configuration);
         assert_eq!(c("SomethingNew", 400), Class::Transient);
+        let in_use = answer("InvalidIPAddress.InUse", 400).0;
+        assert!(in_use.is_address_in_use() && in_use.class() == Class::Transient);
+        assert_eq!(in_use.code(), Some("InvalidIPAddress.InUse"));
     }
 
     #[test]

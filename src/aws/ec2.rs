@@ -36,11 +36,32 @@ fn client(s: &Session) -> Client {
     s.ec2()
 }
 
+/// An IPv6 destination (`ip/128`) is named by other fields and filters.
+pub(crate) fn is_ipv6(cidr: &str) -> bool {
+    cidr.contains(':')
+}
+
+/// A CreateRoute or ReplaceRoute request (two builder types) with its
+/// destination in the field of the CIDR's family.
+macro_rules! with_destination {
+    ($req:expr, $cidr:expr) => {
+        if $crate::aws::ec2::is_ipv6($cidr) {
+            $req.destination_ipv6_cidr_block($cidr)
+        } else {
+            $req.destination_cidr_block($cidr)
+        }
+    };
+}
+pub(crate) use with_destination;
+
 fn to_table_route(t: &aws_sdk_ec2::types::RouteTable, cidr: &str) -> TableRoute {
-    let route = t
-        .routes()
-        .iter()
-        .find(|r| r.destination_cidr_block() == Some(cidr));
+    let route = t.routes().iter().find(|r| {
+        if is_ipv6(cidr) {
+            r.destination_ipv6_cidr_block() == Some(cidr)
+        } else {
+            r.destination_cidr_block() == Some(cidr)
+        }
+    });
     let target = route.map(|r| {
         let blackhole = r
             .state()
@@ -77,12 +98,12 @@ pub fn routes_for(
         loop {
             let mut req = c.describe_route_tables();
             if tables.is_empty() {
-                req = req.filters(
-                    Filter::builder()
-                        .name("route.destination-cidr-block")
-                        .values(cidr)
-                        .build(),
-                );
+                let name = if is_ipv6(cidr) {
+                    "route.destination-ipv6-cidr-block"
+                } else {
+                    "route.destination-cidr-block"
+                };
+                req = req.filters(Filter::builder().name(name).values(cidr).build());
                 if let Some(v) = vpc {
                     req = req.filters(Filter::builder().name("vpc-id").values(v).build());
                 }
@@ -125,8 +146,8 @@ pub fn point_routes(
             let req = c
                 .replace_route()
                 .route_table_id(t)
-                .destination_cidr_block(cidr)
                 .network_interface_id(eni);
+            let req = with_destination!(req, cidr);
             async move {
                 s.call(Service::Ec2, "ec2:ReplaceRoute", || req.clone().send())
                     .await
@@ -135,11 +156,8 @@ pub fn point_routes(
             }
         });
         let creates = create.iter().map(|t| {
-            let req = c
-                .create_route()
-                .route_table_id(t)
-                .destination_cidr_block(cidr)
-                .network_interface_id(eni);
+            let req = c.create_route().route_table_id(t).network_interface_id(eni);
+            let req = with_destination!(req, cidr);
             async move {
                 s.call(Service::Ec2, "ec2:CreateRoute", || req.clone().send())
                     .await
@@ -217,7 +235,8 @@ pub fn disable_source_dest_check(s: &Session, eni: &str) -> Result<()> {
     })
 }
 
-/// The IPv4 CIDR blocks of `vpc`; `Ok(None)` when EC2 knows no such VPC.
+/// The CIDR blocks of `vpc`, IPv4 then IPv6; `Ok(None)` when EC2 knows no
+/// such VPC.
 pub fn vpc_cidrs(s: &Session, vpc: &str) -> Result<Option<Vec<String>>> {
     let c = client(s);
     s.block_on(async {
@@ -247,6 +266,17 @@ pub fn vpc_cidrs(s: &Session, vpc: &str) -> Result<Option<Vec<String>>> {
         if cidrs.is_empty() {
             cidrs.extend(v.cidr_block().map(str::to_string));
         }
+        cidrs.extend(
+            v.ipv6_cidr_block_association_set()
+                .iter()
+                .filter(|a| {
+                    a.ipv6_cidr_block_state()
+                        .and_then(|s| s.state())
+                        .map(|s| s.as_str() == "associated")
+                        .unwrap_or(true)
+                })
+                .filter_map(|a| a.ipv6_cidr_block().map(str::to_string)),
+        );
         Ok(Some(cidrs))
     })
 }

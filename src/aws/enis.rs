@@ -1,23 +1,30 @@
-//! An ENI's private addresses: who holds one, moving a secondary address
-//! to an ENI and taking it off. Each function names the IAM action it needs.
+//! An ENI's private addresses (IPv4, and IPv6): who holds one, moving a
+//! secondary address to an ENI and taking it off. Each function names the
+//! IAM action it needs.
 
 use super::error::Result;
 use super::{Service, Session};
 use aws_sdk_ec2::types::Filter;
 
-/// The private IPv4 addresses of one ENI.
+/// The private IPv4 and the IPv6 addresses of one ENI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EniAddresses {
     pub id: String,
     pub primary: Option<String>,
     /// Every private address, the primary included.
     pub private_ips: Vec<String>,
+    pub ipv6s: Vec<String>,
     pub instance_id: Option<String>,
 }
 
 impl EniAddresses {
+    /// Whether `ip` (IPv4 or IPv6, compared as addresses) is one of the ENI's.
     pub fn holds(&self, ip: &str) -> bool {
-        self.private_ips.iter().any(|a| a == ip)
+        let want = ip.parse::<std::net::IpAddr>().ok();
+        self.private_ips
+            .iter()
+            .chain(&self.ipv6s)
+            .any(|a| a == ip || (want.is_some() && a.parse().ok() == want))
     }
 }
 
@@ -30,6 +37,11 @@ fn of(n: &aws_sdk_ec2::types::NetworkInterface) -> EniAddresses {
             .iter()
             .filter_map(|a| a.private_ip_address().map(str::to_string))
             .collect(),
+        ipv6s: n
+            .ipv6_addresses()
+            .iter()
+            .filter_map(|a| a.ipv6_address().map(str::to_string))
+            .collect(),
         instance_id: n
             .attachment()
             .and_then(|a| a.instance_id())
@@ -41,6 +53,26 @@ fn of(n: &aws_sdk_ec2::types::NetworkInterface) -> EniAddresses {
 /// every page). A filter by address would miss secondary addresses on some
 /// implementations; the subnet is small enough to read whole.
 pub fn in_subnet(s: &Session, subnet: &str) -> Result<Vec<EniAddresses>> {
+    matching(
+        s,
+        Filter::builder().name("subnet-id").values(subnet).build(),
+    )
+}
+
+/// The ENIs holding the IPv6 address `ip` (one DescribeNetworkInterfaces
+/// with the `ipv6-addresses.ipv6-address` filter; an IPv6 address is on at
+/// most one ENI, but a read may be stale while it moves).
+pub fn holding_ipv6(s: &Session, ip: &str) -> Result<Vec<EniAddresses>> {
+    matching(
+        s,
+        Filter::builder()
+            .name("ipv6-addresses.ipv6-address")
+            .values(ip)
+            .build(),
+    )
+}
+
+fn matching(s: &Session, filter: Filter) -> Result<Vec<EniAddresses>> {
     let c = s.ec2();
     s.block_on(async {
         let mut out = Vec::new();
@@ -48,7 +80,7 @@ pub fn in_subnet(s: &Session, subnet: &str) -> Result<Vec<EniAddresses>> {
         loop {
             let req = c
                 .describe_network_interfaces()
-                .filters(Filter::builder().name("subnet-id").values(subnet).build())
+                .filters(filter.clone())
                 .set_next_token(next.take());
             let resp = s
                 .call(Service::Ec2, "ec2:DescribeNetworkInterfaces", || {
@@ -98,6 +130,40 @@ pub fn unassign(s: &Session, eni: &str, ip: &str) -> Result<()> {
             .network_interface_id(eni)
             .private_ip_addresses(ip);
         s.call(Service::Ec2, "ec2:UnassignPrivateIpAddresses", || {
+            req.clone().send()
+        })
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Assign the IPv6 address `ip` to `eni`. IPv6 has no reassignment: EC2
+/// refuses an address another ENI holds (`InvalidIPAddress.InUse`), so the
+/// caller unassigns it there first ([`unassign_ipv6`]) and confirms with
+/// [`addresses`].
+pub fn assign_ipv6(s: &Session, eni: &str, ip: &str) -> Result<()> {
+    let c = s.ec2();
+    s.block_on(async {
+        let req = c
+            .assign_ipv6_addresses()
+            .network_interface_id(eni)
+            .ipv6_addresses(ip);
+        s.call(Service::Ec2, "ec2:AssignIpv6Addresses", || {
+            req.clone().send()
+        })
+        .await
+        .map(|_| ())
+    })
+}
+
+pub fn unassign_ipv6(s: &Session, eni: &str, ip: &str) -> Result<()> {
+    let c = s.ec2();
+    s.block_on(async {
+        let req = c
+            .unassign_ipv6_addresses()
+            .network_interface_id(eni)
+            .ipv6_addresses(ip);
+        s.call(Service::Ec2, "ec2:UnassignIpv6Addresses", || {
             req.clone().send()
         })
         .await

@@ -12,7 +12,12 @@ pub struct AwsEnv {
     pub endpoint_url_ec2: Option<String>,
     pub endpoint_url_route53: Option<String>,
     pub endpoint_url_sts: Option<String>,
+    /// The metadata endpoint as the AWS SDKs resolve it:
+    /// AWS_EC2_METADATA_SERVICE_ENDPOINT, else the IPv6 address when
+    /// AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE is IPv6 (`None`: IPv4).
     pub imds_endpoint: Option<String>,
+    /// AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE as set (checked by `Imds::from_env`).
+    pub imds_endpoint_mode: Option<String>,
     pub profile: Option<String>,
     pub config_file: Option<String>,
     pub credentials_file: Option<String>,
@@ -46,7 +51,11 @@ impl AwsEnv {
             endpoint_url_ec2: var("AWS_ENDPOINT_URL_EC2"),
             endpoint_url_route53: var("AWS_ENDPOINT_URL_ROUTE_53"),
             endpoint_url_sts: var("AWS_ENDPOINT_URL_STS"),
-            imds_endpoint: var("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+            imds_endpoint: crate::aws::imds::endpoint_of(
+                var("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+                var("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE").as_deref(),
+            ),
+            imds_endpoint_mode: var("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"),
             profile: var("AWS_PROFILE"),
             config_file: var("AWS_CONFIG_FILE"),
             credentials_file: var("AWS_SHARED_CREDENTIALS_FILE"),

@@ -160,6 +160,13 @@ pub enum Kind {
         action: &'static str,
         answer: Answer,
     },
+    /// The address is assigned to another network interface
+    /// (`InvalidIPAddress.InUse`): IPv6 has no reassignment, and an
+    /// unassign elsewhere takes effect asynchronously.
+    AddressInUse {
+        action: &'static str,
+        answer: Answer,
+    },
     /// An answer we cannot classify.
     Failed {
         action: &'static str,
@@ -280,6 +287,7 @@ impl Error {
             | Kind::Unreachable { .. }
             | Kind::TimedOut { .. }
             | Kind::Failed { .. }
+            | Kind::AddressInUse { .. }
             | Kind::NoRegion(_)
             | Kind::CredentialsUnavailable { .. }
             | Kind::BadRoleCredentials { .. }
@@ -305,9 +313,15 @@ impl Error {
             | Kind::Throttled { answer, .. }
             | Kind::ServerError { answer, .. }
             | Kind::NotFound { answer, .. }
-            | Kind::Invalid { answer, .. } => Some(&answer.code),
+            | Kind::Invalid { answer, .. }
+            | Kind::AddressInUse { answer, .. } => Some(&answer.code),
             _ => None,
         }
+    }
+
+    /// The address is assigned to another network interface.
+    pub fn is_address_in_use(&self) -> bool {
+        matches!(*self.kind, Kind::AddressInUse { .. })
     }
 
     /// AWS does not know the id (an unknown allocation, zone, association).
@@ -423,6 +437,11 @@ impl Error {
             Kind::NotFound { action, answer } | Kind::Invalid { action, answer } => {
                 format!("AWS rejected {action}: {}", answer.detail())
             }
+            Kind::AddressInUse { action, answer } => format!(
+                "AWS rejected {action}: the address is still assigned to another network \
+                 interface ({})",
+                answer.detail()
+            ),
             Kind::Failed {
                 action,
                 route,

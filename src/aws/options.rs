@@ -222,7 +222,7 @@ impl AwsOptions {
 
     /// The metadata client without any cache: what the service answers now.
     pub fn live_imds(&self, env: &AwsEnv, deadline: Deadline) -> imds::Imds {
-        imds::Imds::new(env.imds_endpoint.as_deref(), self.imds_version, deadline)
+        imds::Imds::from_env(env, self.imds_version, deadline)
     }
 
     /// The proxy API requests use: the parameter, else the environment's.

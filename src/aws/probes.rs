@@ -158,16 +158,24 @@ pub const PROBES: &[(&str, Probe)] = &[
     }),
     ("ec2:ReplaceRoute", |s, a| match route_args(a) {
         Ok((t, c, eni)) => {
-            let req = s.ec2().replace_route().route_table_id(t);
-            let req = req.destination_cidr_block(c).network_interface_id(eni);
+            let req = s
+                .ec2()
+                .replace_route()
+                .route_table_id(t)
+                .network_interface_id(eni);
+            let req = super::ec2::with_destination!(req, c);
             ask(s, req.dry_run(true).send(), true)
         }
         Err(v) => v,
     }),
     ("ec2:CreateRoute", |s, a| match route_args(a) {
         Ok((t, c, eni)) => {
-            let req = s.ec2().create_route().route_table_id(t);
-            let req = req.destination_cidr_block(c).network_interface_id(eni);
+            let req = s
+                .ec2()
+                .create_route()
+                .route_table_id(t)
+                .network_interface_id(eni);
+            let req = super::ec2::with_destination!(req, c);
             ask(s, req.dry_run(true).send(), true)
         }
         Err(v) => v,
@@ -219,12 +227,18 @@ pub const PROBES: &[(&str, Probe)] = &[
             .dry_run(true);
         ask(s, req.send(), true)
     }),
-    // EC2 has no DryRun for these two.
+    // EC2 has no DryRun for these four.
     ("ec2:AssignPrivateIpAddresses", |_, _| {
         no_dry_run("ec2:AssignPrivateIpAddresses")
     }),
     ("ec2:UnassignPrivateIpAddresses", |_, _| {
         no_dry_run("ec2:UnassignPrivateIpAddresses")
+    }),
+    ("ec2:AssignIpv6Addresses", |_, _| {
+        no_dry_run("ec2:AssignIpv6Addresses")
+    }),
+    ("ec2:UnassignIpv6Addresses", |_, _| {
+        no_dry_run("ec2:UnassignIpv6Addresses")
     }),
     ("ec2:DescribeInstances", |s, _| {
         ask(s, s.ec2().describe_instances().dry_run(true).send(), true)

@@ -55,7 +55,7 @@ pub fn hosted_zone(s: &Session, zone_id: &str) -> Result<Option<Zone>> {
     })
 }
 
-/// The A record set of `name`, as Route 53 holds it.
+/// The A (or AAAA) record set of `name`, as Route 53 holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ARecord {
     pub ttl: Option<i64>,
@@ -64,17 +64,28 @@ pub struct ARecord {
     pub special: Option<String>,
 }
 
-/// One ListResourceRecordSets call starting at exactly (name, A).
-pub fn a_record(s: &Session, zone_id: &str, name: &str) -> Result<Option<ARecord>> {
+/// The record type of an address family: A, or AAAA for IPv6.
+fn rr_type(ipv6: bool) -> RrType {
+    if ipv6 {
+        RrType::Aaaa
+    } else {
+        RrType::A
+    }
+}
+
+/// One ListResourceRecordSets call starting at exactly (name, A), or
+/// (name, AAAA) with `ipv6`.
+pub fn a_record(s: &Session, zone_id: &str, name: &str, ipv6: bool) -> Result<Option<ARecord>> {
     let c = client(s);
     let fqdn = format!("{name}.");
+    let rtype = rr_type(ipv6);
     s.block_on(async {
         let resp = s
             .call(Service::Route53, "route53:ListResourceRecordSets", || {
                 c.list_resource_record_sets()
                     .hosted_zone_id(zone_id)
                     .start_record_name(&fqdn)
-                    .start_record_type(RrType::A)
+                    .start_record_type(rtype.clone())
                     .max_items(1)
                     .send()
             })
@@ -83,8 +94,7 @@ pub fn a_record(s: &Session, zone_id: &str, name: &str) -> Result<Option<ARecord
         let Some(rr) = resp.resource_record_sets().first() else {
             return Ok(None);
         };
-        if !rr.name().trim_end_matches('.').eq_ignore_ascii_case(name) || rr.r#type() != &RrType::A
-        {
+        if !rr.name().trim_end_matches('.').eq_ignore_ascii_case(name) || rr.r#type() != &rtype {
             return Ok(None);
         }
         let special = if rr.alias_target().is_some() {
@@ -141,7 +151,7 @@ fn building(what: impl std::fmt::Display) -> Error {
     Kind::Local(format!("building the Route 53 change: {what}")).into()
 }
 
-fn rrset(name: &str, ttl: i64, values: &[String]) -> Result<ResourceRecordSet> {
+fn rrset(name: &str, ttl: i64, values: &[String], ipv6: bool) -> Result<ResourceRecordSet> {
     let records = values
         .iter()
         .map(|v| ResourceRecord::builder().value(v).build())
@@ -149,14 +159,15 @@ fn rrset(name: &str, ttl: i64, values: &[String]) -> Result<ResourceRecordSet> {
         .map_err(building)?;
     ResourceRecordSet::builder()
         .name(format!("{name}."))
-        .r#type(RrType::A)
+        .r#type(rr_type(ipv6))
         .ttl(ttl)
         .set_resource_records(Some(records))
         .build()
         .map_err(building)
 }
 
-/// UPSERT or DELETE one A record; returns the change id.
+/// UPSERT or DELETE one A record (AAAA when the values are IPv6
+/// addresses); returns the change id.
 pub fn change(
     s: &Session,
     zone_id: &str,
@@ -166,7 +177,8 @@ pub fn change(
     values: &[String],
 ) -> Result<String> {
     let c = client(s);
-    let set = rrset(name, ttl, values)?;
+    let ipv6 = values.iter().any(|v| v.contains(':'));
+    let set = rrset(name, ttl, values, ipv6)?;
     let change = Change::builder()
         .action(match action {
             ChangeKind::Upsert => ChangeAction::Upsert,

@@ -5,24 +5,25 @@
 
 use simple_dns::rdata::RData;
 use simple_dns::{Name, Packet, PacketFlag, Question, CLASS, RCODE, TYPE};
-use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Answer {
-    Addresses(Vec<Ipv4Addr>),
+    /// The addresses of the family asked for.
+    Addresses(Vec<IpAddr>),
     NxDomain,
     Failed(String),
 }
 
-pub fn system(name: &str) -> Answer {
+/// What getaddrinfo gives for `name`, the addresses of one family (IPv6
+/// with `ipv6`).
+pub fn system(name: &str, ipv6: bool) -> Answer {
     match (name, 0u16).to_socket_addrs() {
         Ok(it) => {
-            let mut v: Vec<Ipv4Addr> = it
-                .filter_map(|a| match a {
-                    SocketAddr::V4(a) => Some(*a.ip()),
-                    SocketAddr::V6(_) => None,
-                })
+            let mut v: Vec<IpAddr> = it
+                .map(|a| a.ip())
+                .filter(|ip| ip.is_ipv6() == ipv6)
                 .collect();
             v.sort();
             v.dedup();
@@ -32,9 +33,9 @@ pub fn system(name: &str) -> Answer {
     }
 }
 
-/// Ask `server` for the A records of `name`, one UDP query with retries
-/// inside `timeout`.
-pub fn query(server: SocketAddr, name: &str, timeout: Duration) -> Answer {
+/// Ask `server` for the A records of `name` (AAAA with `ipv6`), one UDP
+/// query with retries inside `timeout`.
+pub fn query(server: SocketAddr, name: &str, ipv6: bool, timeout: Duration) -> Answer {
     let id = (std::process::id() & 0xffff) as u16;
     let mut q = Packet::new_query(id);
     q.set_flags(PacketFlag::RECURSION_DESIRED);
@@ -44,7 +45,7 @@ pub fn query(server: SocketAddr, name: &str, timeout: Duration) -> Answer {
     };
     q.questions.push(Question::new(
         qname,
-        TYPE::A.into(),
+        if ipv6 { TYPE::AAAA } else { TYPE::A }.into(),
         CLASS::IN.into(),
         false,
     ));
@@ -88,11 +89,12 @@ pub fn query(server: SocketAddr, name: &str, timeout: Duration) -> Answer {
         return match p.rcode() {
             RCODE::NameError => Answer::NxDomain,
             RCODE::NoError => {
-                let mut v: Vec<Ipv4Addr> = p
+                let mut v: Vec<IpAddr> = p
                     .answers
                     .iter()
                     .filter_map(|rr| match &rr.rdata {
-                        RData::A(a) => Some(Ipv4Addr::from(a.address)),
+                        RData::A(a) if !ipv6 => Some(IpAddr::from(a.address.to_be_bytes())),
+                        RData::AAAA(a) if ipv6 => Some(IpAddr::from(a.address.to_be_bytes())),
                         _ => None,
                     })
                     .collect();

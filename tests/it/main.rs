@@ -18,6 +18,7 @@ mod fence;
 mod floor;
 mod fuzz;
 mod iam;
+mod ipv6;
 mod secondary_ip;
 mod vip;
 mod world;
@@ -37,6 +38,7 @@ fn main() {
         dns::tests(),
         az::tests(),
         iam::tests(),
+        ipv6::tests(),
         secondary_ip::tests(),
         xacct::tests(),
         floor::tests(),

@@ -94,17 +94,17 @@ class Credentials:
             return aws_json(self.doc)
 
 
-# Real IMDS lists an ENI's private addresses as they are now (secondary
-# ones come and go); the seed only knows the primary. Ask moto, as of this
-# request; if it cannot answer, say what the seed knows.
+# Real IMDS lists an ENI's addresses as they are now (secondary ones come
+# and go); the seed only knows the first ones. Ask moto, as of this request;
+# if it cannot answer, say what the seed knows.
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def live_ipv4s(world_doc, n):
-    primary = n["private_ip"]
+def describe_eni(world_doc, n):
+    """moto's DescribeNetworkInterfaces item for the node's ENI, or None."""
     endpoint = world_doc.get("endpoint")
     if not endpoint:
-        return primary
+        return None
     body = urllib.parse.urlencode({
         "Action": "DescribeNetworkInterfaces",
         "Version": "2016-11-15",
@@ -118,18 +118,41 @@ def live_ipv4s(world_doc, n):
     })
     try:
         with NO_PROXY.open(req, timeout=2) as r:
-            root = ET.fromstring(r.read())
+            return ET.fromstring(r.read())
     except (OSError, ValueError, ET.ParseError):
+        return None
+
+
+def child_text(elem, name, default=None):
+    return next((c.text for c in elem if c.tag.endswith(name)), default)
+
+
+def live_ipv4s(world_doc, n):
+    primary = n["private_ip"]
+    root = describe_eni(world_doc, n)
+    if root is None:
         return primary
     ips = []
     for item in root.iter():
         if item.tag.endswith("privateIpAddressesSet"):
             for a in item:
-                ip = next((c.text for c in a if c.tag.endswith("privateIpAddress")), None)
-                is_primary = next((c.text for c in a if c.tag.endswith("primary")), "false")
+                ip = child_text(a, "privateIpAddress")
                 if ip:
-                    ips.insert(0, ip) if is_primary == "true" else ips.append(ip)
+                    ips.insert(0, ip) if child_text(a, "primary", "false") == "true" \
+                        else ips.append(ip)
     return "\n".join(ips) if ips else primary
+
+
+def live_ipv6s(world_doc, n):
+    """The ENI's IPv6 addresses now; None (404, as IMDS) when it has none."""
+    root = describe_eni(world_doc, n)
+    if root is None:
+        return n.get("ipv6")
+    ips = []
+    for item in root.iter():
+        if item.tag.endswith("ipv6AddressesSet"):
+            ips.extend(ip for ip in (child_text(a, "ipv6Address") for a in item) if ip)
+    return "\n".join(ips) or None
 
 
 def build_tree(world, node, role):
@@ -161,6 +184,13 @@ def build_tree(world, node, role):
     if n.get("subnet_cidr"):
         iface["subnet-ipv4-cidr-block"] = n["subnet_cidr"]
         iface["subnet-ipv4-cidr-blocks"] = n["subnet_cidr"]
+    # IPv6 (a dual-stack world): the blocks are the seed's, the addresses
+    # live. IMDS has these keys only where the VPC, subnet, ENI have IPv6.
+    if world.get("vpc_ipv6_cidrs"):
+        iface["vpc-ipv6-cidr-blocks"] = "\n".join(world["vpc_ipv6_cidrs"])
+    if n.get("subnet_ipv6_cidr"):
+        iface["subnet-ipv6-cidr-blocks"] = n["subnet_ipv6_cidr"]
+        iface["ipv6s"] = lambda: live_ipv6s(world, n)
     meta = {
         "ami-id": n.get("ami_id", "ami-1e749f67"),
         "ami-launch-index": "0",

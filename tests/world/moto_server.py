@@ -107,6 +107,52 @@ def patch_moto():
 
     ElasticNetworkInterfaces.assign_private_ip_addresses = assign_private_ip_addresses
 
+    moto_assign6 = ElasticNetworkInterfaces.assign_ipv6_addresses
+
+    def assign_ipv6_addresses(self):
+        # IPv6 has no AllowReassignment: EC2 refuses an address another ENI
+        # holds (unassign it there first); moto puts it on both.
+        target = self.ec2_backend.get_network_interface(self._get_param("NetworkInterfaceId"))
+        asked = {ipv6_norm(a) for a in self._get_param("Ipv6Addresses", [])}
+        for other in list(self.ec2_backend.enis.values()):
+            if other.id == target.id:
+                continue
+            held = asked & {ipv6_norm(a) for a in other.ipv6_addresses}
+            if held:
+                raise EC2ClientError("InvalidIPAddress.InUse",
+                                     f"Address {sorted(held)[0]} is in use.")
+        return moto_assign6(self)
+
+    ElasticNetworkInterfaces.assign_ipv6_addresses = assign_ipv6_addresses
+
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    moto_eni_filter = NetworkInterface.get_filter_value
+
+    def eni_filter_value(self, filter_name, method_name=None):
+        # EC2 matches every private address of the ENI (moto: the primary
+        # only), and knows the IPv6 filters (moto: HTTP 500).
+        if filter_name in ("addresses.private-ip-address", "private-ip-address"):
+            return [a.get("PrivateIpAddress") for a in self.private_ip_addresses] or \
+                [self.private_ip_address]
+        if filter_name in ("ipv6-addresses.ipv6-address", "ipv6-address"):
+            return [ipv6_norm(a) for a in self.ipv6_addresses]
+        return moto_eni_filter(self, filter_name, method_name)
+
+    NetworkInterface.get_filter_value = eni_filter_value
+
+    from moto.ec2.models.route_tables import RouteTable
+    moto_rt_filter = RouteTable.get_filter_value
+
+    def rt_filter_value(self, filter_name, method_name=None):
+        # EC2 filters on IPv6 routes as on IPv4 ones (moto: HTTP 500).
+        if filter_name == "route.destination-ipv6-cidr-block":
+            return [r.destination_ipv6_cidr_block for r in self._routes.values()
+                    if r.destination_ipv6_cidr_block is not None]
+        return moto_rt_filter(self, filter_name, method_name)
+
+    RouteTable.get_filter_value = rt_filter_value
+
+
     patch_sts()
 
 
@@ -185,6 +231,15 @@ def patch_sts():
         return moto_assume_role(self)
 
     TokenResponse.assume_role = assume_role
+
+
+def ipv6_norm(a):
+    """An IPv6 address in its canonical (RFC 5952) text, as EC2 shows them."""
+    import ipaddress
+    try:
+        return str(ipaddress.IPv6Address(a))
+    except ValueError:
+        return a
 
 
 def warm_up(base, region):

@@ -2,19 +2,21 @@
 """Seed a fresh, isolated overlay-IP world into a running moto server.
 
     <venv>/bin/python seed.py --endpoint URL [--region us-east-1] [--tables 3]
-        [--vip 10.1.0.10] [--owner node1(default)|node2|none] [--source-dest-check on|off]
-        [--extra-tables-without-route N] [--assume-role LABEL[=EXTERNAL_ID] ...]
+        [--vip 10.1.0.10] [--vip6 fd00:ac1::10] [--owner node1(default)|node2|none]
+        [--source-dest-check on|off] [--extra-tables-without-route N]
+        [--assume-role LABEL[=EXTERNAL_ID] ...]
 
 Every run creates a NEW VPC with its own subnets, instances and route tables,
 so any number of tests can seed in parallel against one moto server without
 seeing each other (as long as they filter by vpc-id). Prints one JSON object
 describing the world on stdout; imds.py reads it to impersonate a node.
 
-Layout (mirrors a two-node Pacemaker cluster spread over two AZs):
-  VPC 10.0.0.0/16
-    subnet 10.0.1.0/24 in <region>a: node1 (10.0.1.10, with a public IP)
-    subnet 10.0.2.0/24 in <region>b: node2 (10.0.2.10, private only)
-  --tables route tables, each with <vip>/32 -> owner's primary ENI
+Layout (mirrors a two-node Pacemaker cluster spread over two AZs), dual-stack:
+  VPC 10.0.0.0/16 and an Amazon-provided IPv6 /56 (P00::/56, P random per VPC)
+    subnet 10.0.1.0/24 + P01::/64 in <region>a: node1 (10.0.1.10 + P01::10, with a public IP)
+    subnet 10.0.2.0/24 + P02::/64 in <region>b: node2 (10.0.2.10 + P02::10, private only)
+  (--same-subnet: node2 is 10.0.1.20 + P01::20 in node1's subnet)
+  --tables route tables, each with <vip>/32 and <vip6>/128 -> owner's primary ENI
   --extra-tables-without-route route tables with no VIP route
   plus the VPC's main route table (moto creates it; never has the VIP route)
 Giving only node1 a public IP lets IMDS tests cover both public-ipv4 and its 404.
@@ -46,6 +48,15 @@ NODES = {  # name -> (subnet cidr, AZ suffix, private ip, public?)
 }
 
 
+def ipv6_layout(vpc_block, cidr, ip):
+    """The subnet's /64 of the VPC's /56 (its number is the IPv4 subnet's
+    third octet) and the node's address in it (::10, ::20: the IPv4 host
+    part)."""
+    net = ipaddress.IPv6Network(vpc_block)
+    sub = list(net.subnets(new_prefix=64))[int(cidr.split(".")[2])]
+    return str(sub), str(sub[int(ip.split(".")[3], 16)])
+
+
 def tags(kind, name, world):
     return [{"ResourceType": kind, "Tags": [{"Key": "Name", "Value": name},
                                             {"Key": "ocf-aws-world", "Value": world}]}]
@@ -60,8 +71,11 @@ def pick_azs(ec2, region):
 
 
 def seed(ec2, args):
-    vpc = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]
+    vpc = ec2.create_vpc(CidrBlock=VPC_CIDR, AmazonProvidedIpv6CidrBlock=True)["Vpc"]
     vpc_id = vpc["VpcId"]
+    vpc_ipv6 = [a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet", [])]
+    if not vpc_ipv6:
+        sys.exit(f"seed: moto gave {vpc_id} no IPv6 CIDR block")
     ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": "ocf-aws-world"}])
     main_rt = ec2.describe_route_tables(Filters=[
         {"Name": "vpc-id", "Values": [vpc_id]},
@@ -77,8 +91,9 @@ def seed(ec2, args):
         zones = [zones[0], zones[0]]
     subnets = {}
     for (name, (cidr, _, ip, public)), az in zip(layout.items(), zones):
+        cidr6, ip6 = ipv6_layout(vpc_ipv6[0], cidr, ip)
         if cidr not in subnets:
-            subnets[cidr] = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr,
+            subnets[cidr] = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, Ipv6CidrBlock=cidr6,
                                               AvailabilityZone=az)["Subnet"]["SubnetId"]
         subnet_id = subnets[cidr]
         if public:
@@ -91,6 +106,9 @@ def seed(ec2, args):
         eni = inst["NetworkInterfaces"][0]
         if not eni.get("MacAddress"):
             sys.exit(f"seed: moto returned no MacAddress for {eni['NetworkInterfaceId']}")
+        # moto ignores RunInstances' Ipv6Addresses: assign it to the ENI.
+        ec2.assign_ipv6_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"],
+                                  Ipv6Addresses=[ip6])
         sdc = {"Value": args.source_dest_check == "on"}
         # moto keeps the instance's and the ENI's flag separately (AWS does
         # not), so set both: an agent may read either.
@@ -106,6 +124,8 @@ def seed(ec2, args):
             "az": az,
             "subnet_id": subnet_id,
             "subnet_cidr": cidr,
+            "ipv6": ip6,
+            "subnet_ipv6_cidr": cidr6,
             "public_ip": inst.get("PublicIpAddress"),
             "device_number": eni["Attachment"]["DeviceIndex"],
             "instance_type": inst["InstanceType"],
@@ -123,6 +143,8 @@ def seed(ec2, args):
         rt = new_table(f"vip-{n + 1}")
         if args.owner != "none":
             ec2.create_route(RouteTableId=rt, DestinationCidrBlock=dest,
+                             NetworkInterfaceId=nodes[args.owner]["eni_id"])
+            ec2.create_route(RouteTableId=rt, DestinationIpv6CidrBlock=f"{args.vip6}/128",
                              NetworkInterfaceId=nodes[args.owner]["eni_id"])
         route_tables.append(rt)
     other_tables = [new_table(f"plain-{n + 1}")
@@ -147,7 +169,9 @@ def seed(ec2, args):
         "account_id": account_id,
         "vpc_id": vpc_id,
         "vpc_cidrs": [VPC_CIDR],
+        "vpc_ipv6_cidrs": vpc_ipv6,
         "vip": args.vip,
+        "vip6": args.vip6,
         "route_tables": route_tables,
         "other_tables": other_tables,
         "main_route_table": main_rt,
@@ -182,6 +206,8 @@ def main():
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--tables", type=int, default=3)
     ap.add_argument("--vip", default="10.1.0.10")
+    ap.add_argument("--vip6", default="fd00:ac1::10",
+                    help="IPv6 overlay address (outside the VPC's IPv6 block)")
     ap.add_argument("--owner", choices=["node1", "node2", "none"], default="node1")
     ap.add_argument("--source-dest-check", choices=["on", "off"], default="off")
     ap.add_argument("--same-subnet", action="store_true",
@@ -191,6 +217,7 @@ def main():
                     help="an IAM role to assume (see above); repeatable")
     args = ap.parse_args()
     ipaddress.IPv4Address(args.vip)  # fail early on a typo
+    ipaddress.IPv6Address(args.vip6)
 
     # Few retries: against loopback a failure is a bug, not a blip, and
     # botocore would otherwise retry moto's 500s (unsupported filters) 5 times.

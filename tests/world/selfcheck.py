@@ -844,6 +844,120 @@ def world_eip_reassociates_unless_told_not_to(w):
     w.ec2.disassociate_address(AssociationId=d["AssociationId"])
     w.ec2.release_address(AllocationId=alloc)
 
+
+
+def imds_get(base, path):
+    """GET a metadata path over IMDSv2; None for 404."""
+    put = urllib.request.Request(base + "/latest/api/token", method="PUT",
+                                 headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+    with urllib.request.urlopen(put, timeout=5) as r:
+        token = r.read().decode()
+    req = urllib.request.Request(base + path, headers={"X-aws-ec2-metadata-token": token})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.read().decode()
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise
+
+
+@check
+def world_is_dual_stack_and_imds_lists_current_ipv6s(w):
+    """The seed gives the VPC an IPv6 /56, each subnet a /64 of it and each
+    node's ENI an address (moto ignores RunInstances' Ipv6Addresses: the
+    seed assigns it); imds.py serves the blocks and asks moto for ipv6s."""
+    d, n1 = w.world, w.world["nodes"]["node1"]
+    vpc6 = d["vpc_ipv6_cidrs"][0]
+    assert vpc6.endswith("/56") and n1["subnet_ipv6_cidr"].endswith("/64"), d
+    import ipaddress
+    assert ipaddress.IPv6Address(n1["ipv6"]) in ipaddress.IPv6Network(n1["subnet_ipv6_cidr"])
+    assert ipaddress.IPv6Network(n1["subnet_ipv6_cidr"]).subnet_of(ipaddress.IPv6Network(vpc6))
+    eni = w.ec2.describe_network_interfaces(NetworkInterfaceIds=[n1["eni_id"]])
+    assert [a["Ipv6Address"] for a in eni["NetworkInterfaces"][0]["Ipv6Addresses"]] == \
+        [n1["ipv6"]], eni
+    mac = f"/latest/meta-data/network/interfaces/macs/{n1['mac']}/"
+    assert imds_get(w.iproxy, mac + "vpc-ipv6-cidr-blocks") == vpc6
+    assert imds_get(w.iproxy, mac + "subnet-ipv6-cidr-blocks") == n1["subnet_ipv6_cidr"]
+    assert imds_get(w.iproxy, mac + "ipv6s").split() == [n1["ipv6"]]
+    extra = str(ipaddress.IPv6Network(n1["subnet_ipv6_cidr"])[0x61])
+    w.ec2.assign_ipv6_addresses(NetworkInterfaceId=n1["eni_id"], Ipv6Addresses=[extra])
+    assert imds_get(w.iproxy, mac + "ipv6s").split() == [n1["ipv6"], extra]
+    w.ec2.unassign_ipv6_addresses(NetworkInterfaceId=n1["eni_id"], Ipv6Addresses=[extra])
+    assert imds_get(w.iproxy, mac + "ipv6s").split() == [n1["ipv6"]]
+    # Every seeded table routes the IPv6 overlay address to the owner too.
+    t = w.ec2.describe_route_tables(RouteTableIds=[d["route_tables"][0]])["RouteTables"][0]
+    assert any(r.get("DestinationIpv6CidrBlock") == f"{d['vip6']}/128"
+               and r.get("NetworkInterfaceId") == n1["eni_id"] for r in t["Routes"]), t
+
+
+@check
+def world_route_tables_filter_on_ipv6_destinations(w):
+    """EC2 filters DescribeRouteTables on route.destination-ipv6-cidr-block
+    (moto: HTTP 500): moto_server.py's correction."""
+    d = w.world
+    flt = [{"Name": "vpc-id", "Values": [d["vpc_id"]]},
+           {"Name": "route.destination-ipv6-cidr-block", "Values": [f"{d['vip6']}/128"]}]
+    found = sorted(t["RouteTableId"] for t in w.ec2.describe_route_tables(Filters=flt)["RouteTables"])
+    assert found == sorted(d["route_tables"]), (found, d["route_tables"])
+    flt[1]["Values"] = ["fd00:ac1::99/128"]
+    assert w.ec2.describe_route_tables(Filters=flt)["RouteTables"] == []
+
+
+@check
+def world_eni_filters_find_secondary_and_ipv6_addresses(w):
+    """EC2's addresses.private-ip-address (and private-ip-address) filters
+    match secondary addresses too (moto: the primary only), and
+    ipv6-addresses.ipv6-address works (moto: HTTP 500): moto_server.py's
+    correction."""
+    n1 = w.world["nodes"]["node1"]
+    vpc = {"Name": "vpc-id", "Values": [w.world["vpc_id"]]}  # other checks seed look-alikes
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=n1["eni_id"],
+                                      PrivateIpAddresses=["10.0.1.81"])
+    try:
+        for name, value in (("addresses.private-ip-address", "10.0.1.81"),
+                            ("private-ip-address", "10.0.1.81"),
+                            ("addresses.private-ip-address", n1["private_ip"]),
+                            ("ipv6-addresses.ipv6-address", n1["ipv6"])):
+            got = [e["NetworkInterfaceId"] for e in w.ec2.describe_network_interfaces(
+                Filters=[vpc, {"Name": name, "Values": [value]}])["NetworkInterfaces"]]
+            assert got == [n1["eni_id"]], (name, value, got)
+        got = w.ec2.describe_network_interfaces(Filters=[
+            vpc, {"Name": "ipv6-addresses.ipv6-address", "Values": ["fd00:ac1::99"]}])
+        assert got["NetworkInterfaces"] == [], got
+    finally:
+        w.ec2.unassign_private_ip_addresses(NetworkInterfaceId=n1["eni_id"],
+                                            PrivateIpAddresses=["10.0.1.81"])
+
+
+@check
+def world_ipv6_address_in_use_is_refused(w):
+    """AssignIpv6Addresses has no AllowReassignment: EC2 refuses an address
+    another ENI holds (moto puts it on both): moto_server.py's correction.
+    UnassignIpv6Addresses then frees it for the other ENI."""
+    n1 = w.world["nodes"]["node1"]
+    other = w.ec2.create_network_interface(SubnetId=n1["subnet_id"])["NetworkInterface"]
+    b = other["NetworkInterfaceId"]
+    try:
+        e = expect_error(lambda: w.ec2.assign_ipv6_addresses(
+            NetworkInterfaceId=b, Ipv6Addresses=[n1["ipv6"]]), "InvalidIPAddress.InUse", 400)
+        assert n1["ipv6"] in e.response["Error"]["Message"], e
+
+        def holders():
+            enis = w.ec2.describe_network_interfaces(
+                NetworkInterfaceIds=[n1["eni_id"], b])["NetworkInterfaces"]
+            return sorted(n["NetworkInterfaceId"] for n in enis
+                          if any(a["Ipv6Address"] == n1["ipv6"] for a in n["Ipv6Addresses"]))
+
+        assert holders() == [n1["eni_id"]]
+        w.ec2.unassign_ipv6_addresses(NetworkInterfaceId=n1["eni_id"], Ipv6Addresses=[n1["ipv6"]])
+        w.ec2.assign_ipv6_addresses(NetworkInterfaceId=b, Ipv6Addresses=[n1["ipv6"]])
+        assert holders() == [b]
+        w.ec2.unassign_ipv6_addresses(NetworkInterfaceId=b, Ipv6Addresses=[n1["ipv6"]])
+    finally:
+        w.ec2.assign_ipv6_addresses(NetworkInterfaceId=n1["eni_id"], Ipv6Addresses=[n1["ipv6"]])
+        w.ec2.delete_network_interface(NetworkInterfaceId=b)
+
 # ------------------------------------------------------------------ main
 
 

@@ -290,7 +290,8 @@ class Emulators:
                                              "--world", world_file, "--node", n,
                                              "--host", host, "--port", str(port), *args])
                  for n in nodes}
-        return {n: f"http://{host}:{self.wait(name)}" for n, name in names.items()}
+        h = f"[{host}]" if ":" in host else host  # an IPv6 host is bracketed in a URL
+        return {n: f"http://{h}:{self.wait(name)}" for n, name in names.items()}
 
     def seed(self, endpoint, args=()):
         """A fresh world; also written to DIR/world-<vpc>.json, whose path is

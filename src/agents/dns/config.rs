@@ -5,14 +5,34 @@ use super::names::{normalise_name, normalise_zone_id};
 use crate::aws::AwsOptions;
 use crate::core::params::shorten;
 use crate::ocf::{Ctx, OcfError, OcfResult};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub(super) enum Addr {
     Local,
+    /// This node's own IPv6 address (the primary ENI's first).
+    LocalIpv6,
     Public,
-    Literal(Ipv4Addr),
+    Literal(IpAddr),
+}
+
+/// The keyword for this node's IPv6 address (`local` stays IPv4).
+pub(super) const LOCAL_IPV6: &str = "local-ipv6";
+
+impl Addr {
+    /// The record holds IPv6 addresses (AAAA), not IPv4 (A).
+    pub(super) fn ipv6(&self) -> bool {
+        matches!(self, Addr::LocalIpv6 | Addr::Literal(IpAddr::V6(_)))
+    }
+
+    pub(super) fn rtype(&self) -> &'static str {
+        if self.ipv6() {
+            "AAAA"
+        } else {
+            "A"
+        }
+    }
 }
 
 pub(super) struct Config {
@@ -35,11 +55,13 @@ impl Config {
         let p = &ctx.params;
         let addr = match p.str("ip").unwrap_or("local") {
             "local" => Addr::Local,
+            LOCAL_IPV6 => Addr::LocalIpv6,
             "public" => Addr::Public,
             other => Addr::Literal(other.parse().map_err(|_| {
                 OcfError::configured(format!(
-                    "ip='{}' is not local, public or an IPv4 address: set ip=local (this \
-                     node's private address), public, or an address like 10.1.0.10",
+                    "ip='{}' is not local, {LOCAL_IPV6}, public or an IP address: set \
+                     ip=local (this node's private IPv4), {LOCAL_IPV6} (its IPv6 address), \
+                     public, or an address like 10.1.0.10 or fd00:ac1::10",
                     shorten(other)
                 ))
             })?),
@@ -47,10 +69,10 @@ impl Config {
         let resolver = match p.str("resolver") {
             None => None,
             Some(r) => {
-                let with_port = if r.parse::<Ipv4Addr>().is_ok() {
-                    format!("{r}:53")
-                } else {
-                    r.to_string()
+                let with_port = match r.parse::<IpAddr>() {
+                    Ok(IpAddr::V4(_)) => format!("{r}:53"),
+                    Ok(IpAddr::V6(_)) => format!("[{r}]:53"),
+                    Err(_) => r.to_string(),
                 };
                 Some(with_port.parse::<SocketAddr>().map_err(|_| {
                     OcfError::configured(format!(

@@ -8,7 +8,7 @@ use crate::aws::probes::ProbeArgs;
 use crate::aws::route53;
 use crate::doctor::{Checks, Env, Report};
 use crate::net::dns::Answer;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 impl Checks for Dns {
     fn doctor(&self, e: &Env, r: &mut Report) -> ProbeArgs {
@@ -120,11 +120,14 @@ impl Checks for Dns {
         }
 
         let want = self.address(e.imds).ok();
-        let held = match route53::a_record(e.session, &zone_id, &name) {
+        let held = match route53::a_record(e.session, &zone_id, &name, c.addr.ipv6()) {
             Ok(None) => {
                 r.pass(
                     "record",
-                    format!("no A record for {name} yet (start creates it)"),
+                    format!(
+                        "no {} record for {name} yet (start creates it)",
+                        c.addr.rtype()
+                    ),
                 );
                 None
             }
@@ -135,7 +138,7 @@ impl Checks for Dns {
                         "{name} is {}, which ocf-aws does not manage",
                         rec.special.unwrap_or_default()
                     ),
-                    "use a name that is a plain A record, or delete the special record",
+                    "use a name that is a plain record, or delete the special record",
                 );
                 None
             }
@@ -147,7 +150,8 @@ impl Checks for Dns {
                 r.pass(
                     "record",
                     format!(
-                        "A {} TTL {}{}",
+                        "{} {} TTL {}{}",
+                        c.addr.rtype(),
                         rec.values.join(","),
                         rec.ttl.unwrap_or_default(),
                         match (&want, here) {
@@ -174,7 +178,7 @@ impl Checks for Dns {
             Some(server) => server.to_string(),
             None => "the system resolver".to_string(),
         };
-        let mut held_ips: Vec<Ipv4Addr> = values.iter().filter_map(|v| v.parse().ok()).collect();
+        let mut held_ips: Vec<IpAddr> = values.iter().filter_map(|v| v.parse().ok()).collect();
         held_ips.sort();
         match answer {
             Answer::Addresses(got) if got == held_ips => {
@@ -210,7 +214,7 @@ impl Checks for Dns {
     }
 }
 
-fn join(ips: &[Ipv4Addr]) -> String {
+fn join(ips: &[IpAddr]) -> String {
     ips.iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()

@@ -23,11 +23,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub const SPEC: Spec = Spec {
     name: "dns",
-    shortdesc: "Route 53 A record pointing at the active node",
-    longdesc: "Sets an A record in a Route 53 hosted zone (private or public) to the \
-        active node's address: its own private IPv4 (ip=local, the 'real IP' that \
-        other VPCs and on-premises networks can reach), its public IPv4 (ip=public), \
-        or a literal address such as an overlay IP or Elastic IP. Start lists the \
+    shortdesc: "Route 53 A or AAAA record pointing at the active node",
+    longdesc: "Sets an A record (AAAA for an IPv6 address) in a Route 53 hosted zone \
+        (private or public) to the active node's address: its own private IPv4 \
+        (ip=local, the 'real IP' that other VPCs and on-premises networks can reach), \
+        its own IPv6 address (ip=local-ipv6), its public IPv4 (ip=public), or a \
+        literal IPv4 or IPv6 address such as an overlay IP or Elastic IP. The record \
+        type follows the address family and one resource manages one record type: \
+        a dual-stack name is two resources, one with ip=local, one with \
+        ip=local-ipv6. Start lists the \
         record and UPSERTs it only if it does not already hold this node's address, \
         then (wait_sync) polls GetChange until Route 53 reports INSYNC, within the \
         operation timeout: propagation to all Route 53 servers takes up to about a \
@@ -89,15 +93,17 @@ const PARAMS: &[Param] = with_aws_settings![
         .required()
         .unique()
         .long(
-            "Fully qualified name of the A record, e.g. db.example.internal. Case and \
+            "Fully qualified name of the record, e.g. db.example.internal. Case and \
              a trailing dot do not matter; it must lie inside the hosted zone.",
         ),
     Param::string("ip", "Address the record points at")
         .default("local")
         .long(
             "local: this node's primary private IPv4 (reachable from peered VPCs and \
-             on-premises over Direct Connect or VPN); public: this node's public IPv4; \
-             or a literal IPv4 address such as an overlay IP or Elastic IP.",
+             on-premises over Direct Connect or VPN); local-ipv6: the IPv6 address of \
+             this node's primary ENI (an AAAA record); public: this node's public IPv4; \
+             or a literal IPv4 address (A record) or IPv6 address (AAAA record) such as \
+             an overlay IP or Elastic IP.",
         ),
     Param::integer("ttl", 0, 2_147_483_647, "Record TTL in seconds")
         .default("10")
@@ -149,6 +155,13 @@ impl Dns {
         match &self.cfg.addr {
             Addr::Literal(ip) => Ok(ip.to_string()),
             Addr::Local => Ok(Instance::new(imds).local_ipv4()?),
+            Addr::LocalIpv6 => Instance::new(imds).primary_ipv6()?.ok_or_else(|| {
+                OcfError::args(
+                    "ip=local-ipv6 but this instance's primary ENI has no IPv6 address: \
+                     assign one (aws ec2 assign-ipv6-addresses), or use ip=local for an A \
+                     record",
+                )
+            }),
             Addr::Public => Instance::new(imds).public_ipv4()?.ok_or_else(|| {
                 OcfError::args(
                     "ip=public but this instance has no public IPv4 address: use ip=local, \
@@ -169,8 +182,8 @@ impl Dns {
     fn resolution(&self) -> Answer {
         let c = &self.cfg;
         match c.resolver {
-            Some(server) => resolve::query(server, &c.name, Duration::from_secs(3)),
-            None => resolve::system(&c.name),
+            Some(server) => resolve::query(server, &c.name, c.addr.ipv6(), Duration::from_secs(3)),
+            None => resolve::system(&c.name, c.addr.ipv6()),
         }
     }
 }
@@ -190,7 +203,7 @@ impl Agent for Dns {
         imds.check_identity()?;
         let ip = self.address(&imds)?;
         let s = self.connect(ctx, &imds)?;
-        let current = route53::a_record(&s, &c.zone_id, &c.name)?;
+        let current = route53::a_record(&s, &c.zone_id, &c.name, c.addr.ipv6())?;
         if let Some(special) = current.as_ref().and_then(|r| r.special.clone()) {
             return Err(OcfError::configured(format!(
                 "{} in zone {} is {special}, which this agent does not manage: delete it \
@@ -240,7 +253,7 @@ impl Agent for Dns {
                     None => self.address(&imds)?,
                 };
                 let s = self.connect(ctx, &imds)?;
-                match route53::a_record(&s, &c.zone_id, &c.name)? {
+                match route53::a_record(&s, &c.zone_id, &c.name, c.addr.ipv6())? {
                     Some(r) if r.special.is_none() && r.values == [ip.clone()] => {
                         route53::change(
                             &s,
@@ -291,10 +304,12 @@ impl Agent for Dns {
                 None => self.address(&imds)?,
             };
             let s = self.connect(ctx, &imds)?;
-            match route53::a_record(&s, &c.zone_id, &c.name)? {
+            match route53::a_record(&s, &c.zone_id, &c.name, c.addr.ipv6())? {
                 None => Err(OcfError::not_running(format!(
-                    "{} has no A record in zone {}",
-                    c.name, c.zone_id
+                    "{} has no {} record in zone {}",
+                    c.name,
+                    c.addr.rtype(),
+                    c.zone_id
                 ))),
                 Some(r) if r.values != [ip.clone()] => Err(OcfError::not_running(format!(
                     "{} holds {}, not this node's {ip}: another node has taken it over",
@@ -326,7 +341,7 @@ impl Agent for Dns {
             None => "the system resolver".into(),
         };
         let problem = match self.resolution() {
-            Answer::Addresses(a) if a.len() == 1 && a[0].to_string() == ip => return Ok(()),
+            Answer::Addresses(a) if a.len() == 1 && ip.parse().ok() == Some(a[0]) => return Ok(()),
             Answer::Addresses(a) if a.is_empty() => {
                 format!("{via} returns no address for {}", c.name)
             }

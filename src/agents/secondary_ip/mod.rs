@@ -1,27 +1,26 @@
-//! `secondary-ip`: a secondary private IPv4 address of the nodes' subnet,
+//! `secondary-ip`: a secondary private IPv4 (or an IPv6) address of the nodes' subnet,
 //! moved to the active node's ENI and held on its device (ClusterLabs
 //! awsvip, which never checks the asynchronous move and never configures
 //! the address in the OS). For clients that must use an address of the
 //! VPC's own range; everything else is `vip`'s. Its doctor checks are in
-//! `doctor.rs`.
+//! `doctor.rs`, the EC2 side (holder, move, wait) in `assign.rs`.
 
+mod assign;
 mod doctor;
 
 use super::local::{self, Local};
 use super::{ApiFailure, Personality, Spec, API_FAILURE};
-use crate::aws::enis::{self, EniAddresses};
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
 use crate::aws::options::with_aws_settings;
-use crate::aws::{AwsOptions, Service, Session};
-use crate::core::deadline::jitter;
+use crate::aws::{AwsOptions, Service};
 use crate::core::params::shorten;
 use crate::core::state::StateFile;
 use crate::core::Param;
 use crate::net;
 use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
-use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::time::Duration;
 
 /// How long EC2 takes to move a secondary address, at most, in practice:
 /// after that, not seeing it on our ENI is an answer.
@@ -30,11 +29,13 @@ const MOVE_WINDOW: Duration = Duration::from_secs(5);
 pub const SPEC: Spec = Spec {
     name: "secondary-ip",
     shortdesc: "Secondary private IP moved between the nodes' ENIs",
-    longdesc: "Moves a secondary private IPv4 address of the subnet between cluster \
-        nodes on AWS, for clients that must reach an address of the VPC's own range \
-        (no route-table change, no overlay). Start assigns the address to the active \
-        node's network interface (AssignPrivateIpAddresses with AllowReassignment, \
-        which takes it from the other node's ENI), waits until EC2 shows it there (the \
+    longdesc: "Moves a secondary private IPv4 address (or an IPv6 address) of the subnet \
+        between cluster nodes on AWS, for clients that must reach an address of the \
+        VPC's own range (no route-table change, no overlay). Start assigns the address \
+        to the active node's network interface (IPv4: AssignPrivateIpAddresses with \
+        AllowReassignment, which takes it from the other node's ENI; IPv6, which has \
+        no reassignment: UnassignIpv6Addresses on the ENI that holds it, then \
+        AssignIpv6Addresses), waits until EC2 shows it there (the \
         move is asynchronous), and adds it to the local device with the subnet's \
         prefix. Both nodes must be in the same subnet, and so in one Availability \
         Zone: an address that must move across zones is vip's. Monitor depth 0 checks \
@@ -79,16 +80,27 @@ const IAM: &[Permission] = &[
         &[Scope::NetworkInterface],
         "stop with unassign_on_stop",
     ),
+    Permission::new(
+        "ec2:AssignIpv6Addresses",
+        &[Scope::NetworkInterface],
+        "start with an IPv6 ip",
+    ),
+    Permission::new(
+        "ec2:UnassignIpv6Addresses",
+        &[Scope::NetworkInterface],
+        "start with an IPv6 ip held elsewhere, stop with unassign_on_stop",
+    ),
 ];
 
 const PARAMS: &[Param] = with_aws_settings![
-    Param::string("ip", "The secondary private IPv4 address")
+    Param::string("ip", "The secondary private IPv4 or IPv6 address")
         .required()
         .unique()
         .long(
             "A free private IPv4 address of the subnet of the nodes' ENIs, e.g. \
-             10.0.1.50. A secondary address cannot leave its subnet, and a subnet is one \
-             Availability Zone: for an address that must move across zones use vip.",
+             10.0.1.50, or a free IPv6 address of one of the subnet's IPv6 CIDR blocks. \
+             A secondary address cannot leave its subnet, and a subnet is one \
+             Availability Zone: for an address that moves across zones use vip.",
         ),
     Param::string("interface", "Local network device to hold the address").long(
         "Local device that gets the address, e.g. eth0 or ens5. Default: the device of \
@@ -98,9 +110,10 @@ const PARAMS: &[Param] = with_aws_settings![
         "The network interface (eni-…) the address is assigned to. Default: the ENI \
          behind interface, looked up in the instance metadata by MAC address.",
     ),
-    Param::integer("prefix", 1, 32, "Prefix length of the local address").long(
-        "Prefix length of the address on the local device. Default: the subnet's, from \
-         the instance metadata.",
+    Param::integer("prefix", 1, 128, "Prefix length of the local address").long(
+        "Prefix length of the address on the local device (at most 32 for IPv4). \
+         Default: the subnet's, from the instance metadata (subnet-ipv4-cidr-block, or \
+         for IPv6 the block of subnet-ipv6-cidr-blocks holding the address, a /64).",
     ),
     Param::boolean("unassign_on_stop", "Unassign the address on stop")
         .default("true")
@@ -117,7 +130,7 @@ pub struct SecondaryIp {
 }
 
 struct Config {
-    ip: Ipv4Addr,
+    ip: IpAddr,
     interface: Option<String>,
     eni_id: Option<String>,
     prefix: Option<u8>,
@@ -130,17 +143,34 @@ impl Config {
     fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
         let p = &ctx.params;
         let raw = p.str("ip").unwrap_or_default();
-        let ip: Ipv4Addr = raw.parse().map_err(|_| {
+        let ip: IpAddr = raw.parse().map_err(|_| {
             OcfError::configured(format!(
-                "ip='{}' is not an IPv4 address: set ip to a free private address of the \
-                 nodes' subnet, e.g. 10.0.1.50",
+                "ip='{}' is not an IP address: set ip to a free address of the nodes' \
+                 subnet, e.g. 10.0.1.50 (or an IPv6 address of the subnet's block)",
                 shorten(raw)
             ))
         })?;
-        if !ip.is_private() {
+        match ip {
+            IpAddr::V4(v4) if !v4.is_private() => {
+                return Err(OcfError::configured(format!(
+                    "ip={ip} is not a private address: a secondary private IP is an address \
+                     of the subnet (10/8, 172.16/12 or 192.168/16); for an overlay address \
+                     use vip"
+                )))
+            }
+            IpAddr::V6(_) if !net::unicast(ip) => {
+                return Err(OcfError::configured(format!(
+                    "ip={ip} is loopback, link-local, multicast or unspecified: choose a free \
+                     address of the subnet's IPv6 CIDR block"
+                )))
+            }
+            _ => {}
+        }
+        let prefix = p.str("prefix").map(|_| p.int("prefix") as u8);
+        if let Some(len) = prefix.filter(|l| ip.is_ipv4() && *l > 32) {
             return Err(OcfError::configured(format!(
-                "ip={ip} is not a private address: a secondary private IP is an address of \
-                 the subnet (10/8, 172.16/12 or 192.168/16); for an overlay address use vip"
+                "prefix={len} is longer than an IPv4 address ({ip}): set at most 32, or leave \
+                 prefix unset for the subnet's"
             )));
         }
         if let Some(e) = p.str("eni_id") {
@@ -151,7 +181,7 @@ impl Config {
             ip,
             interface: p.str("interface").map(str::to_string),
             eni_id: p.str("eni_id").map(str::to_string),
-            prefix: p.str("prefix").map(|_| p.int("prefix") as u8),
+            prefix,
             unassign_on_stop: p.bool("unassign_on_stop"),
             api_failure: ApiFailure::from_params(p),
             aws: AwsOptions::from_params(p)?,
@@ -164,15 +194,6 @@ struct Here {
     local: Local,
     subnet: String,
     cidr: String,
-}
-
-/// Whether an IPv4 CIDR block contains `ip`, and its prefix length.
-fn contains(cidr: &str, ip: Ipv4Addr) -> Option<(bool, u8)> {
-    let (net, len) = cidr.trim().split_once('/')?;
-    let net: Ipv4Addr = net.parse().ok()?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some((u32::from(net) & mask == u32::from(ip) & mask, len as u8))
 }
 
 impl SecondaryIp {
@@ -203,20 +224,35 @@ impl SecondaryIp {
         let subnet = inst
             .subnet_of_mac(&local.mac)?
             .ok_or_else(|| missing("subnet"))?;
-        let cidr = inst
-            .subnet_cidr_of_mac(&local.mac)?
-            .ok_or_else(|| missing("subnet CIDR block"))?;
-        match contains(&cidr, self.cfg.ip) {
-            Some((true, _)) => Ok(Here {
+        // The subnet's blocks of the address's family: IPv4 has one, IPv6
+        // any number (none: an IPv4-only subnet).
+        let blocks = if self.cfg.ip.is_ipv6() {
+            inst.subnet_ipv6_cidrs_of_mac(&local.mac)?
+        } else {
+            vec![inst
+                .subnet_cidr_of_mac(&local.mac)?
+                .ok_or_else(|| missing("subnet CIDR block"))?]
+        };
+        let inside = blocks
+            .iter()
+            .find(|b| net::cidr_contains(b, self.cfg.ip).is_some_and(|(i, _)| i));
+        match inside {
+            Some(cidr) => Ok(Here {
+                cidr: cidr.clone(),
                 local,
                 subnet,
-                cidr,
             }),
-            _ => Err(OcfError::configured(format!(
-                "ip={} is outside {subnet} ({cidr}) of {}: a secondary IP cannot leave its \
+            None => Err(OcfError::configured(format!(
+                "ip={} is outside {subnet} ({}) of {}: a secondary IP cannot leave its \
                  subnet (one Availability Zone); put the nodes in one subnet, or use vip for \
                  an address that moves across zones",
-                self.cfg.ip, local.eni
+                self.cfg.ip,
+                if blocks.is_empty() {
+                    "no IPv6 CIDR block".to_string()
+                } else {
+                    blocks.join(", ")
+                },
+                local.eni
             ))),
         }
     }
@@ -224,73 +260,8 @@ impl SecondaryIp {
     fn prefix(&self, here: &Here) -> u8 {
         self.cfg
             .prefix
-            .or_else(|| contains(&here.cidr, self.cfg.ip).map(|(_, len)| len))
-            .unwrap_or(32)
-    }
-
-    /// Which ENI of the subnet holds the address, and a refusal when it is
-    /// an ENI's primary address (that one never moves).
-    fn holder(&self, s: &Session, here: &Here) -> OcfResult<Option<EniAddresses>> {
-        let ip = self.cfg.ip.to_string();
-        let enis = enis::in_subnet(s, &here.subnet)?;
-        if let Some(owner) = enis
-            .iter()
-            .find(|e| e.primary.as_deref() == Some(ip.as_str()))
-        {
-            return Err(OcfError::configured(format!(
-                "ip={ip} is the primary private address of {}{}: a primary address never \
-                 moves; choose a free address of {}",
-                owner.id,
-                owner
-                    .instance_id
-                    .as_ref()
-                    .map(|i| format!(" (instance {i})"))
-                    .unwrap_or_default(),
-                here.cidr
-            )));
-        }
-        Ok(enis.into_iter().find(|e| e.holds(&ip)))
-    }
-
-    /// Poll our ENI until EC2 shows the address there. The move is
-    /// asynchronous and a read right after the write may be stale, so not
-    /// seeing it is no verdict; only once the move should long be done does
-    /// an address on another ENI mean another node took it after us.
-    fn wait_assigned(&self, s: &Session, here: &Here) -> OcfResult<()> {
-        let ip = self.cfg.ip.to_string();
-        let eni = &here.local.eni;
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(100);
-        let mut polls = 0;
-        loop {
-            polls += 1;
-            let now = enis::addresses(s, eni)?.ok_or_else(|| {
-                OcfError::args(format!(
-                    "{eni} no longer exists: it was detached or deleted"
-                ))
-            })?;
-            if now.holds(&ip) {
-                log::debug!("{ip} on {eni} after {polls} poll(s)");
-                return Ok(());
-            }
-            if started.elapsed() >= MOVE_WINDOW {
-                if let Some(other) = self.holder(s, here)?.filter(|h| h.id != *eni) {
-                    return Err(OcfError::generic(format!(
-                        "{ip} is on {} although this node assigned it to {eni}: another node \
-                         took it during this start (split brain?)",
-                        other.id
-                    )));
-                }
-            }
-            if s.deadline().remaining() <= pause + Duration::from_millis(300) {
-                return Err(OcfError::generic(format!(
-                    "EC2 accepted moving {ip} to {eni}, but after {polls} poll(s) it is not \
-                     there yet: raise the start timeout"
-                )));
-            }
-            std::thread::sleep(jitter(pause / 2, pause));
-            pause = (pause * 2).min(Duration::from_secs(2));
-        }
+            .or_else(|| net::cidr_contains(&here.cidr, self.cfg.ip).map(|(_, len)| len))
+            .unwrap_or(net::host_prefix(self.cfg.ip))
     }
 
     /// The device to look at for monitor and stop: configured, recorded at
@@ -333,10 +304,12 @@ impl Agent for SecondaryIp {
                     "assigning {} to {} (was on {})",
                     c.ip,
                     here.local.eni,
-                    other.map(|h| h.id).unwrap_or_else(|| "no ENI".into())
+                    other
+                        .as_ref()
+                        .map(|h| h.id.clone())
+                        .unwrap_or_else(|| "no ENI".into())
                 );
-                enis::assign(&s, &here.local.eni, &c.ip.to_string())?;
-                self.wait_assigned(&s, &here)?;
+                self.take(&s, &here, other.as_ref())?;
             }
         }
         net::add_address_prefix(&here.local.device, c.ip, self.prefix(&here))?;
@@ -366,19 +339,12 @@ impl Agent for SecondaryIp {
                     None => self.resolve_local(&imds)?.eni,
                 };
                 let s = ctx.connect(&c.aws, &imds)?;
-                let ip = c.ip.to_string();
-                match enis::addresses(&s, &eni)? {
-                    Some(a) if a.holds(&ip) => {
-                        enis::unassign(&s, &eni, &ip)?;
-                        log::info!("unassigned {ip} from {eni}");
-                    }
-                    _ => log::info!("{ip} is not on {eni}: nothing to unassign"),
-                }
-                Ok::<(), OcfError>(())
+                self.release(&s, &eni)
             })();
             if let Err(e) = result {
                 // A failed stop gets this node fenced; the next start
-                // elsewhere takes the address over (AllowReassignment).
+                // elsewhere takes the address over (IPv4: AllowReassignment;
+                // IPv6: it unassigns it here first).
                 log::warn!(
                     "could not unassign {} ({}); stop succeeds anyway: the next start on \
                      another node takes the address over",
@@ -434,18 +400,5 @@ impl Agent for SecondaryIp {
             ),
             r => r,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subnet_containment_and_prefix() {
-        let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
-        assert_eq!(contains("10.0.1.0/24", ip("10.0.1.50")), Some((true, 24)));
-        assert_eq!(contains("10.0.1.0/24", ip("10.0.2.50")), Some((false, 24)));
-        assert_eq!(contains("junk", ip("10.0.2.50")), None);
     }
 }

@@ -7,11 +7,11 @@ use crate::aws::options::AssumeRole;
 use crate::aws::AwsOptions;
 use crate::core::params::shorten;
 use crate::ocf::{Ctx, OcfError, OcfResult};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// A vip resource's parameters, validated.
 pub(crate) struct Config {
-    pub(super) ip: Ipv4Addr,
+    pub(super) ip: IpAddr,
     pub(super) cidr: String,
     pub(super) tables: Vec<String>,
     pub(super) vpc_id: Option<String>,
@@ -29,22 +29,17 @@ impl Config {
     pub(super) fn from_ctx(ctx: &Ctx) -> OcfResult<Config> {
         let p = &ctx.params;
         let raw_ip = p.str("ip").unwrap_or_default();
-        let ip: Ipv4Addr = raw_ip.parse().map_err(|_| {
+        let ip: IpAddr = raw_ip.parse().map_err(|_| {
             OcfError::configured(format!(
-                "ip='{}' is not an IPv4 address: set ip to a dotted quad outside the \
-                 VPC's CIDR blocks, e.g. 192.168.100.10",
+                "ip='{}' is not an IP address: set ip to an IPv4 or IPv6 address outside \
+                 the VPC's CIDR blocks, e.g. 192.168.100.10 or fd00:ac1::10",
                 shorten(raw_ip)
             ))
         })?;
-        if ip.is_unspecified()
-            || ip.is_loopback()
-            || ip.is_multicast()
-            || ip.is_broadcast()
-            || ip.is_link_local()
-        {
+        if !crate::net::unicast(ip) {
             return Err(OcfError::configured(format!(
-                "ip={ip} is loopback, link-local, multicast or broadcast: choose a unicast \
-                 overlay IP outside the VPC's CIDR blocks"
+                "ip={ip} is loopback, link-local, multicast, broadcast or unspecified: \
+                 choose a unicast overlay IP outside the VPC's CIDR blocks"
             )));
         }
         let tables = p.list("routing_table");
@@ -80,7 +75,7 @@ impl Config {
         };
         Ok(Config {
             ip,
-            cidr: format!("{ip}/32"),
+            cidr: format!("{ip}/{}", crate::net::host_prefix(ip)),
             tables,
             vpc_id: p.str("vpc_id").map(str::to_string),
             interface: p.str("interface").map(str::to_string),
@@ -94,28 +89,14 @@ impl Config {
     }
 }
 
-/// Whether an IPv4 CIDR block like 10.0.0.0/16 contains `ip`; `None` when
-/// the block does not parse.
-pub fn cidr_contains(cidr: &str, ip: Ipv4Addr) -> Option<bool> {
-    let (net, len) = cidr.trim().split_once('/')?;
-    let net: Ipv4Addr = net.parse().ok()?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some(u32::from(net) & mask == u32::from(ip) & mask)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cidr_containment() {
-        let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
-        assert_eq!(cidr_contains("10.0.0.0/16", ip("10.0.5.1")), Some(true));
-        assert_eq!(cidr_contains("10.0.0.0/16", ip("10.1.0.10")), Some(false));
-        assert_eq!(cidr_contains("0.0.0.0/0", ip("1.2.3.4")), Some(true));
-        assert_eq!(cidr_contains("10.1.0.10/32", ip("10.1.0.10")), Some(true));
-        assert_eq!(cidr_contains("10.0.0.0/33", ip("10.0.0.1")), None);
-        assert_eq!(cidr_contains("garbage", ip("10.0.0.1")), None);
+impl Config {
+    /// The AWS CLI's option naming the route's destination.
+    pub(super) fn destination_arg(&self) -> String {
+        let flag = if self.ip.is_ipv6() {
+            "--destination-ipv6-cidr-block"
+        } else {
+            "--destination-cidr-block"
+        };
+        format!("{flag} {}", self.cidr)
     }
 }

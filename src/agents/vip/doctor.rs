@@ -137,8 +137,9 @@ impl Checks for Vip {
                         format!(
                             "create the route once in each table whose subnets' clients need \
                              the address (aws ec2 create-route --route-table-id rtb-… \
-                             --destination-cidr-block {cidr} --network-interface-id {}), or \
-                             list the tables in routing_table",
+                             {} --network-interface-id {}), or list the tables in \
+                             routing_table",
+                            c.destination_arg(),
                             local.eni
                         ),
                     ),

@@ -20,14 +20,15 @@ use crate::core::state::StateFile;
 use crate::core::Param;
 use crate::net;
 use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
-use config::{cidr_contains, Config};
+use config::Config;
 
 pub const SPEC: Spec = Spec {
     name: "vip",
     shortdesc: "Overlay IP address routed by VPC route tables",
-    longdesc: "Moves an overlay (virtual) IPv4 address between cluster nodes on AWS. \
-        The address lies outside every CIDR block of the VPC; every route table of the \
-        VPC that has a route for ip/32 (or the tables listed in routing_table) is \
+    longdesc: "Moves an overlay (virtual) IPv4 or IPv6 address between cluster nodes on \
+        AWS. The address lies outside every CIDR block of the VPC; every route table of \
+        the VPC that has a route for ip/32 (IPv6: ip/128; or the tables listed in \
+        routing_table) is \
         pointed at the active node's network interface (ENI) with ReplaceRoute, and \
         the address is added to a local interface. Clients in the same VPC (and in \
         peered VPCs or on-premises networks whose routing the VPC's tables decide) \
@@ -98,19 +99,21 @@ const IAM: &[Permission] = &[
 const ROUTING_TABLE_ROLE: &str = "routing_table_role";
 
 const PARAMS: &[Param] = with_aws_settings![
-    Param::string("ip", "The overlay IPv4 address")
+    Param::string("ip", "The overlay IPv4 or IPv6 address")
         .required()
         .unique()
         .long(
-            "The overlay (virtual) IPv4 address, e.g. 192.168.100.10. It must lie \
-             outside every CIDR block of the VPC: AWS does not let a route table send \
-             an address of the VPC's own range anywhere but the VPC.",
+            "The overlay (virtual) address, IPv4 (e.g. 192.168.100.10, routed as ip/32) \
+             or IPv6 (e.g. fd00:ac1::10, routed as ip/128 and held as ip/128). It must \
+             lie outside every CIDR block of its family of the VPC: AWS does not let a \
+             route table send an address of the VPC's own range anywhere but the VPC. \
+             For a dual-stack overlay, configure two vip resources.",
         ),
     Param::string("routing_table", "Route tables to manage (comma separated)").long(
         "Route table ids to point at this node, e.g. rtb-0123abcd,rtb-4567ef01. A listed \
-         table without a route for ip/32 gets one. Default: every route table of the \
-         VPC that has a route for ip/32 (create that route once, in each table whose \
-         subnets' clients must reach the address).",
+         table without a route for ip/32 (ip/128) gets one. Default: every route table \
+         of the VPC that has a route for ip/32 (ip/128) (create that route once, in each \
+         table whose subnets' clients must reach the address).",
     ),
     Param::string(
         ROUTING_TABLE_ROLE,
@@ -128,7 +131,7 @@ const PARAMS: &[Param] = with_aws_settings![
     Param::string("vpc_id", "VPC of the route tables")
         .long("Limit route-table discovery to this VPC. Default: the VPC of this node's ENI."),
     Param::string("interface", "Local network device to hold the address").long(
-        "Local device that gets ip/32, e.g. eth0 or ens5. Default: the device of the \
+        "Local device that gets ip/32 (ip/128), e.g. eth0 or ens5. Default: the device of the \
          instance's primary ENI.",
     ),
     Param::string("eni_id", "ENI the routes point at").long(
@@ -223,7 +226,7 @@ impl Vip {
                     ))
                 })?,
             (Some(v), None) if Some(v) != local.vpc.as_ref() => return Ok(None),
-            _ => local::vpc_cidrs(imds, local)?,
+            _ => local::vpc_cidrs(imds, local, c.ip.is_ipv6())?,
         };
         Ok(Some(VpcBlocks {
             vpc: c.vpc_id.clone().or_else(|| local.vpc.clone()),
@@ -235,7 +238,7 @@ impl Vip {
     pub(crate) fn inside<'a>(&self, cidrs: &'a [String]) -> Option<&'a String> {
         cidrs
             .iter()
-            .find(|b| cidr_contains(b, self.cfg.ip) == Some(true))
+            .find(|b| net::cidr_contains(b, self.cfg.ip).is_some_and(|(inside, _)| inside))
     }
 
     fn check_outside_vpc(

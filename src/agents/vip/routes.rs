@@ -119,12 +119,11 @@ impl Vip {
             RouteProblem::NoneHold { vpc } => format!(
                 "no route table in {} routes {}: set routing_table, or create the route \
                  once per table whose subnets' clients need it (aws ec2 create-route \
-                 --route-table-id rtb-… --destination-cidr-block {} \
-                 --network-interface-id {})",
+                 --route-table-id rtb-… {} --network-interface-id {})",
                 vpc.map(|v| format!("VPC {v}"))
                     .unwrap_or_else(|| "the VPC".into()),
                 c.cidr,
-                c.cidr,
+                c.destination_arg(),
                 local.eni
             ),
             RouteProblem::OtherVpc { table, vpc } => format!(

@@ -81,17 +81,40 @@ impl<'a> Instance<'a> {
     pub fn subnet_cidr_of_mac(&self, mac: &str) -> Result<Option<String>> {
         self.fixed_mac_attr(mac, "subnet-ipv4-cidr-block")
     }
+    /// The IPv6 CIDR blocks of an ENI's subnet (none: an IPv4-only subnet).
+    pub fn subnet_ipv6_cidrs_of_mac(&self, mac: &str) -> Result<Vec<String>> {
+        self.lines_of(mac, "subnet-ipv6-cidr-blocks")
+    }
     pub fn vpc_cidrs_of_mac(&self, mac: &str) -> Result<Vec<String>> {
-        Ok(self
-            .mac_attr(mac, "vpc-ipv4-cidr-blocks")?
-            .map(|s| s.lines().map(|l| l.trim().to_string()).collect())
-            .unwrap_or_default())
+        self.lines_of(mac, "vpc-ipv4-cidr-blocks")
+    }
+    /// The VPC's IPv6 CIDR blocks (none: an IPv4-only VPC).
+    pub fn vpc_ipv6_cidrs_of_mac(&self, mac: &str) -> Result<Vec<String>> {
+        self.lines_of(mac, "vpc-ipv6-cidr-blocks")
     }
     pub fn local_ipv4s_of_mac(&self, mac: &str) -> Result<Vec<String>> {
+        self.lines_of(mac, "local-ipv4s")
+    }
+    /// The ENI's IPv6 addresses as they are now (none: 404).
+    pub fn ipv6s_of_mac(&self, mac: &str) -> Result<Vec<String>> {
+        self.lines_of(mac, "ipv6s")
+    }
+    /// A list attribute of an ENI, one value a line, asked live.
+    fn lines_of(&self, mac: &str, attr: &str) -> Result<Vec<String>> {
         Ok(self
-            .mac_attr(mac, "local-ipv4s")?
-            .map(|s| s.lines().map(|l| l.trim().to_string()).collect())
+            .mac_attr(mac, attr)?
+            .map(|s| {
+                s.lines()
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            })
             .unwrap_or_default())
+    }
+    /// The primary ENI's IPv6 address (its first; none: an IPv4-only ENI).
+    pub fn primary_ipv6(&self) -> Result<Option<String>> {
+        let mac = self.primary_mac()?;
+        Ok(self.ipv6s_of_mac(&mac)?.into_iter().next())
     }
     pub fn local_ipv4(&self) -> Result<String> {
         self.imds.require_cached("meta-data/local-ipv4")

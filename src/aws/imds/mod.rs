@@ -22,6 +22,31 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
+/// The endpoint on IPv6 (Nitro instances; the only one on IPv6-only subnets).
+pub const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
+
+/// AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE, as the AWS SDKs read it
+/// (case-insensitive): `Some(true)` IPv6, `Some(false)` IPv4, `None` neither.
+fn ipv6_mode(mode: &str) -> Option<bool> {
+    if mode.eq_ignore_ascii_case("ipv6") {
+        Some(true)
+    } else if mode.eq_ignore_ascii_case("ipv4") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The endpoint by the SDKs' rule: an explicit endpoint wins, else the
+/// mode picks the address (`None`: the IPv4 default). Resolved once, for
+/// this client and for aws-config's (which reads the same variables).
+pub fn endpoint_of(explicit: Option<String>, mode: Option<&str>) -> Option<String> {
+    explicit.or_else(|| {
+        mode.and_then(ipv6_mode)
+            .filter(|v6| *v6)
+            .map(|_| IPV6_ENDPOINT.to_string())
+    })
+}
 const TOKEN_TTL_S: &str = "300";
 /// IMDS answers in well under a millisecond when healthy; a slow one is a
 /// broken one, and the deadline must keep room for the AWS API calls.
@@ -48,6 +73,9 @@ pub enum Error {
         path: String,
         status: u16,
     },
+    /// AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE is neither IPv4 nor IPv6 (the
+    /// SDKs refuse it too).
+    EndpointMode { value: String },
     /// A path every instance has is absent.
     Missing { endpoint: String, path: String },
     Read {
@@ -65,9 +93,16 @@ impl std::fmt::Display for Error {
             Error::Unreachable { endpoint, detail } => write!(
                 f,
                 "instance metadata service at {endpoint} is unreachable ({detail}): check that \
-                 this is an EC2 instance, that the metadata service is enabled and that \
-                 nothing blocks 169.254.169.254; or set the parameters that would \
-                 otherwise be looked up there"
+                 this is an EC2 instance, that the metadata service is enabled (on IPv6-only \
+                 subnets: AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6) and that nothing blocks \
+                 it; or set the parameters that would otherwise be looked up there"
+            ),
+            Error::EndpointMode { value } => write!(
+                f,
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE='{}' is neither IPv4 nor IPv6: set it \
+                 to IPv6 for the metadata service at {IPV6_ENDPOINT} (IPv6-only subnets), or \
+                 unset it (/etc/default/pacemaker)",
+                crate::core::params::shorten(value)
             ),
             Error::TokenRefused { endpoint, status } => write!(
                 f,
@@ -126,6 +161,8 @@ pub struct Imds {
     token: RefCell<Option<String>>,
     agent: ureq::Agent,
     cache: Option<Cache>,
+    /// An endpoint mode the SDKs would refuse: every request fails with it.
+    bad_mode: Option<String>,
 }
 
 enum Fetch {
@@ -152,7 +189,20 @@ impl Imds {
             token: RefCell::new(None),
             agent,
             cache: None,
+            bad_mode: None,
         }
+    }
+
+    /// The client for the process environment's endpoint (see
+    /// [`endpoint_of`]); an endpoint mode the SDKs would refuse makes
+    /// every request fail with a reason naming it.
+    pub fn from_env(env: &crate::aws::AwsEnv, version: Version, deadline: Deadline) -> Imds {
+        let mut imds = Imds::new(env.imds_endpoint.as_deref(), version, deadline);
+        imds.bad_mode = env
+            .imds_endpoint_mode
+            .clone()
+            .filter(|m| ipv6_mode(m).is_none() && env.imds_endpoint.is_none());
+        imds
     }
 
     fn require_live(&self, path: &str) -> Result<String> {
@@ -275,6 +325,11 @@ impl Imds {
     }
 
     fn request(&self, method: &str, url: &str, token: Option<&str>) -> Result<Fetch> {
+        if let Some(value) = &self.bad_mode {
+            return Err(Error::EndpointMode {
+                value: value.clone(),
+            });
+        }
         let mut last = String::new();
         for attempt in 0..ATTEMPTS {
             let slice = self.deadline.slice(ATTEMPT_TIMEOUT);
@@ -336,5 +391,24 @@ impl Imds {
                 last
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_rule_is_the_sdks() {
+        let e = |x: Option<&str>, m: Option<&str>| endpoint_of(x.map(String::from), m);
+        assert_eq!(e(None, None), None);
+        assert_eq!(e(None, Some("IPv6")).as_deref(), Some(IPV6_ENDPOINT));
+        assert_eq!(e(None, Some("ipv6")).as_deref(), Some(IPV6_ENDPOINT));
+        assert_eq!(e(None, Some("IPv4")), None);
+        assert_eq!(e(None, Some("IPv5")), None);
+        assert_eq!(
+            e(Some("http://127.0.0.1:1"), Some("IPv6")).as_deref(),
+            Some("http://127.0.0.1:1")
+        );
     }
 }

@@ -21,8 +21,10 @@ impl World {
         self.routes_of(&self.vip)
     }
 
+    /// Where each table of the VPC sends `vip` (IPv4: its /32, IPv6: its /128).
     pub fn routes_of(&self, vip: &str) -> BTreeMap<String, String> {
-        let cidr = format!("{vip}/32");
+        let v6 = vip.contains(':');
+        let cidr = format!("{vip}/{}", if v6 { 128 } else { 32 });
         let c = self.ec2();
         rt().block_on(async {
             let out = c
@@ -42,7 +44,14 @@ impl World {
                     let eni = t
                         .routes()
                         .iter()
-                        .find(|r| r.destination_cidr_block() == Some(cidr.as_str()))
+                        .find(|r| {
+                            let dest = if v6 {
+                                r.destination_ipv6_cidr_block()
+                            } else {
+                                r.destination_cidr_block()
+                            };
+                            dest == Some(cidr.as_str())
+                        })
                         .and_then(|r| r.network_interface_id())
                         .unwrap_or("");
                     (t.route_table_id().unwrap().to_string(), eni.to_string())
@@ -181,6 +190,11 @@ impl World {
 
     /// The A record values of `name` in `zone` (None: no such record).
     pub fn a_record(&self, zone: &str, name: &str) -> Option<(Vec<String>, i64)> {
+        self.record_of(zone, name, "A")
+    }
+
+    /// The `rtype` (A, AAAA) record values of `name` in `zone` and its TTL.
+    pub fn record_of(&self, zone: &str, name: &str, rtype: &str) -> Option<(Vec<String>, i64)> {
         let c = self.r53();
         let fqdn = format!("{}.", name.trim_end_matches('.').to_ascii_lowercase());
         rt().block_on(async {
@@ -192,7 +206,7 @@ impl World {
                 .expect("ListResourceRecordSets");
             r.resource_record_sets()
                 .iter()
-                .find(|rr| rr.name() == fqdn && rr.r#type().as_str() == "A")
+                .find(|rr| rr.name() == fqdn && rr.r#type().as_str() == rtype)
                 .map(|rr| {
                     (
                         rr.resource_records()
@@ -244,9 +258,43 @@ impl World {
         })
     }
 
+    /// Take an IPv6 address off an ENI (UnassignIpv6Addresses).
+    pub fn unassign_ipv6(&self, eni: &str, ip: &str) {
+        let c = self.ec2();
+        rt().block_on(async {
+            c.unassign_ipv6_addresses()
+                .network_interface_id(eni)
+                .ipv6_addresses(ip)
+                .send()
+                .await
+                .expect("UnassignIpv6Addresses");
+        });
+    }
+
+    /// The ENIs of this world that hold the IPv6 address `ip`, as EC2 sees
+    /// them now.
+    pub fn enis_holding_ipv6(&self, ip: &str) -> Vec<String> {
+        self.enis_where(|n| {
+            n.ipv6_addresses()
+                .iter()
+                .any(|a| a.ipv6_address() == Some(ip))
+        })
+    }
+
     /// The ENIs of this world that hold `ip` as a private address, as EC2
     /// sees them now.
     pub fn enis_holding(&self, ip: &str) -> Vec<String> {
+        self.enis_where(|n| {
+            n.private_ip_addresses()
+                .iter()
+                .any(|a| a.private_ip_address() == Some(ip))
+        })
+    }
+
+    fn enis_where(
+        &self,
+        keep: impl Fn(&aws_sdk_ec2::types::NetworkInterface) -> bool,
+    ) -> Vec<String> {
         let c = self.ec2();
         let vpc = self.vpc.clone();
         rt().block_on(async {
@@ -264,11 +312,7 @@ impl World {
             let mut out: Vec<String> = resp
                 .network_interfaces()
                 .iter()
-                .filter(|n| {
-                    n.private_ip_addresses()
-                        .iter()
-                        .any(|a| a.private_ip_address() == Some(ip))
-                })
+                .filter(|n| keep(n))
                 .map(|n| n.network_interface_id().unwrap_or("").to_string())
                 .collect();
             out.sort();

@@ -150,6 +150,41 @@ impl Helper {
         }
     }
 
+    /// A second metadata emulator for `node` of a seeded world (`world`:
+    /// seed.py's JSON), listening on `host:port`, e.g. the IPv6 metadata
+    /// address on port 80.
+    pub fn imds(world: &Value, endpoint: &str, node: &str, host: &str, port: &str) -> Helper {
+        let dir = tmpdir("imds-world");
+        let file = dir.join("world.json");
+        std::fs::write(&file, world.to_string()).unwrap();
+        let f = file.display().to_string();
+        let e = Emulators::up(
+            "imds",
+            &[
+                "--endpoint",
+                endpoint,
+                "--world",
+                &f,
+                "--nodes",
+                node,
+                "--imds-host",
+                host,
+                "--imds-port",
+                port,
+                "--imds-arg=--role",
+                "--imds-arg=ha-cluster-node",
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        Helper {
+            url: e.desc["emulators"]["imds"][node]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            _emulators: e,
+        }
+    }
+
     pub fn url(&self) -> String {
         self.url.clone()
     }

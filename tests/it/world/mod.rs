@@ -20,7 +20,7 @@ mod rsc;
 mod run;
 mod seeded;
 
-pub use emulators::{repo, tmpdir, Helper};
+pub use emulators::{http_json, repo, tmpdir, Helper};
 pub use fence::{fence_link, Fenced};
 pub(crate) use harness::tests;
 pub use harness::{run_tests, Test};

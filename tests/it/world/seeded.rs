@@ -16,6 +16,9 @@ pub struct Node {
     pub instance_id: String,
     pub eni: String,
     pub private_ip: String,
+    /// The ENI's seeded IPv6 address and its subnet's /64.
+    pub ipv6: String,
+    pub subnet_ipv6: String,
     pub az: String,
     pub device: String,
     pub imds: String,
@@ -42,6 +45,8 @@ pub struct World {
     pub endpoint: String,
     pub vpc: String,
     pub vip: String,
+    /// The IPv6 overlay address the seeded tables route too.
+    pub vip6: String,
     pub tables: Vec<String>,
     pub other_tables: Vec<String>,
     pub nodes: BTreeMap<String, Node>,
@@ -98,6 +103,8 @@ impl World {
                     instance_id: s("instance_id"),
                     eni: s("eni_id"),
                     private_ip: s("private_ip"),
+                    ipv6: s("ipv6"),
+                    subnet_ipv6: s("subnet_ipv6_cidr"),
                     az: s("az"),
                     device: dev.clone(),
                     imds: json["emulators"]["imds"][name]
@@ -112,6 +119,7 @@ impl World {
             endpoint,
             vpc: json["vpc_id"].as_str().unwrap().to_string(),
             vip: json["vip"].as_str().unwrap().to_string(),
+            vip6: json["vip6"].as_str().unwrap().to_string(),
             tables: strs(&json["route_tables"]),
             other_tables: strs(&json["other_tables"]),
             nodes,
@@ -218,15 +226,27 @@ impl World {
 
     /// IPv4 addresses on a node's device, as `ip` shows them.
     pub fn addrs(&self, node: &str) -> Vec<String> {
+        self.addrs_of(node, "-4", "inet")
+    }
+
+    /// Global IPv6 addresses on a node's device (no fe80::), as `ip` shows them.
+    pub fn addrs6(&self, node: &str) -> Vec<String> {
+        self.addrs_of(node, "-6", "inet6")
+            .into_iter()
+            .filter(|a| !a.starts_with("fe80:"))
+            .collect()
+    }
+
+    fn addrs_of(&self, node: &str, family: &str, word: &str) -> Vec<String> {
         let out = Command::new("ip")
-            .args(["-o", "-4", "addr", "show", "dev", &self.node(node).device])
+            .args(["-o", family, "addr", "show", "dev", &self.node(node).device])
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| {
                 let mut it = l.split_whitespace();
-                it.find(|w| *w == "inet").and(it.next()).map(String::from)
+                it.find(|w| *w == word).and(it.next()).map(String::from)
             })
             .collect()
     }
