@@ -135,6 +135,42 @@ pub fn command() -> clap::Command {
                 ),
         )
         .subcommand(
+            Command::new("api-reachable")
+                .about("Exit 0 if this node can reach and use the AWS API (a quorum-device heuristic)")
+                .long_about(
+                    "Sends one signed, read-only request (EC2 DescribeAvailabilityZones with \
+                     DryRun; with --route53 also ListResourceRecordSets on that hosted zone) \
+                     through the endpoint, proxy and credentials the agents use, and exits 0 \
+                     when AWS answers it as allowed, 1 when it does not or not within \
+                     --timeout, 2 on bad arguments; one line of evidence on stdout. For \
+                     corosync-qdevice: quorum { device { heuristics { mode: sync \
+                     exec_aws: /usr/sbin/ocf-aws api-reachable } } }, so that in a tie qnetd \
+                     gives the vote to the partition that can still move the addresses. \
+                     Settings as NAME=VALUE, the same as the agents' parameters: region, \
+                     endpoint_url, profile, proxy, imds_version, role_arn, external_id.",
+                )
+                .arg(
+                    Arg::new("timeout")
+                        .long("timeout")
+                        .value_name("SECONDS")
+                        .value_parser(clap::value_parser!(f64))
+                        .default_value("3")
+                        .help("Answer within this many seconds (corosync-qdevice's heuristics timeout is 5 s by default)"),
+                )
+                .arg(
+                    Arg::new("route53")
+                        .long("route53")
+                        .value_name("HOSTED_ZONE_ID")
+                        .help("Also ask Route 53 about this hosted zone (for a dns resource)"),
+                )
+                .arg(
+                    Arg::new("settings")
+                        .num_args(0..)
+                        .value_name("NAME=VALUE")
+                        .help("AWS settings as the agents take them, e.g. region=eu-central-1 proxy=http://proxy:3128"),
+                ),
+        )
+        .subcommand(
             Command::new("iam-policy")
                 .about("Print a least-privilege IAM policy (JSON) for the agents")
                 .long_about(
@@ -213,6 +249,23 @@ fn human(args: Vec<String>) -> i32 {
             sub.get_one::<String>("resource").map(String::as_str),
             sub.get_flag("json"),
         );
+    }
+    if let Some(sub) = m.subcommand_matches("api-reachable") {
+        let seconds = sub.get_one::<f64>("timeout").copied().unwrap_or(3.0);
+        if !(seconds.is_finite() && (0.1..=600.0).contains(&seconds)) {
+            eprintln!(
+                "ocf-aws api-reachable: --timeout {seconds} is out of range (0.1 to 600 seconds)"
+            );
+            return 2;
+        }
+        return crate::reachable::main(&crate::reachable::Request {
+            timeout: std::time::Duration::from_secs_f64(seconds),
+            route53_zone: sub.get_one::<String>("route53").cloned(),
+            settings: sub
+                .get_many::<String>("settings")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default(),
+        });
     }
     if let Some(sub) = m.subcommand_matches("man") {
         return crate::man::run(sub, command());

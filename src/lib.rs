@@ -20,3 +20,4 @@ pub mod fence;
 pub mod man;
 pub mod net;
 pub mod ocf;
+pub mod reachable;

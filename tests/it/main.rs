@@ -19,6 +19,7 @@ mod floor;
 mod fuzz;
 mod iam;
 mod ipv6;
+mod reachable;
 mod secondary_ip;
 mod vip;
 mod world;
@@ -38,6 +39,7 @@ fn main() {
         dns::tests(),
         az::tests(),
         iam::tests(),
+        reachable::tests(),
         ipv6::tests(),
         secondary_ip::tests(),
         xacct::tests(),
