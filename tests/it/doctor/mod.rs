@@ -34,7 +34,7 @@ fn doctor_env(w: &World, node: &str, args: &[&str], proxy: &Helper, env: &[(&str
     Run::new(out, t.elapsed())
 }
 
-fn doctor(w: &World, node: &str, args: &[&str], proxy: &Helper) -> (Run, Value) {
+pub(crate) fn doctor(w: &World, node: &str, args: &[&str], proxy: &Helper) -> (Run, Value) {
     let r = doctor_env(w, node, args, proxy, &[]);
     let v: Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("doctor --json printed no JSON ({e}): {r:?}"));
@@ -42,7 +42,7 @@ fn doctor(w: &World, node: &str, args: &[&str], proxy: &Helper) -> (Run, Value) 
 }
 
 /// (status, evidence, fix) of the check named `name`.
-fn check(v: &Value, name: &str) -> (String, String, String) {
+pub(crate) fn check(v: &Value, name: &str) -> (String, String, String) {
     let c = v["checks"]
         .as_array()
         .unwrap()
@@ -53,7 +53,20 @@ fn check(v: &Value, name: &str) -> (String, String, String) {
     (s("status"), s("evidence"), s("fix"))
 }
 
-fn failed(v: &Value) -> Vec<String> {
+/// Doctor lists every seeded table as pointing at node1's ENI, not at the
+/// node it runs on.
+pub(crate) fn tables_point_at_node1(w: &World, v: &Value) {
+    let (_, tables, _) = check(v, "route tables");
+    let node1 = &w.node("node1").eni;
+    for t in &w.tables {
+        assert!(
+            tables.contains(&format!("{t} → ENI {node1} (not this node)")),
+            "{tables}"
+        );
+    }
+}
+
+pub(crate) fn failed(v: &Value) -> Vec<String> {
     v["checks"]
         .as_array()
         .unwrap()
@@ -85,14 +98,7 @@ fn vip_all_green_and_changes_nothing() {
     assert!(check(&v, "instance role").1.contains("ha-cluster-node"));
     assert!(check(&v, "EC2 endpoint").1.contains(&proxy.url()), "{v:#}");
     // Every table is listed with where it points: node1's ENI, not this node.
-    let (_, tables, _) = check(&v, "route tables");
-    let node1 = &w.node("node1").eni;
-    for t in &w.tables {
-        assert!(
-            tables.contains(&format!("{t} → ENI {node1} (not this node)")),
-            "{tables}"
-        );
-    }
+    tables_point_at_node1(&w, &v);
     assert!(check(&v, "interface").1.contains(&w.node("node2").eni));
     assert_eq!(check(&v, "source/dest check").0, "pass");
     assert_eq!(check(&v, "VIP outside the VPC").0, "pass");

@@ -4,6 +4,7 @@
 //! an address).
 
 mod dns;
+mod doctor;
 mod vip;
 
 use crate::world::*;
@@ -96,4 +97,4 @@ fn metadata_follows_the_sdks_endpoint_rule() {
         .reason_has(&["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE='IPv5'", "IPv6"]);
 }
 
-tests![metadata_follows_the_sdks_endpoint_rule; dns, vip];
+tests![metadata_follows_the_sdks_endpoint_rule; dns, doctor, vip];

@@ -57,6 +57,43 @@ fn failover_flips_every_ipv6_route_and_the_local_address() {
     v.run_env("node2", "monitor", &[], DEEP).expect(0);
 }
 
+/// Both nodes start at once (a split brain): the ip/128 routes end with
+/// exactly one owner, which alone passes a depth-10 monitor.
+fn a_race_for_the_ipv6_routes_leaves_one_owner() {
+    let v = vip6(&["--tables", "4", "--owner", "none"]).proxied();
+    let w = &v.w;
+    let eni = |n: &str| w.node(n).eni.clone();
+    let p: &[(&str, &str)] = &[("routing_table", &w.tables.join(","))];
+    for round in 0..2 {
+        v.proxy().ctl("rule?action=*&fault=latency&ms=30");
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| v.run("node1", "start", p));
+            let b = s.spawn(|| v.run("node2", "start", p));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        v.proxy().ctl("reset");
+        let r = w.routes_of(&w.vip6);
+        let owners: std::collections::BTreeSet<&String> = w.tables.iter().map(|t| &r[t]).collect();
+        assert_eq!(
+            owners.len(),
+            1,
+            "round {round}: {r:?}\n{}\n{}",
+            a.stderr,
+            b.stderr
+        );
+        let owner = owners.into_iter().next().unwrap().clone();
+        let (winner, loser) = if owner == eni("node1") {
+            ("node1", "node2")
+        } else {
+            assert_eq!(owner, eni("node2"), "{r:?}");
+            ("node2", "node1")
+        };
+        v.run_env(winner, "monitor", p, DEEP).expect(0);
+        v.run_env(loser, "monitor", p, DEEP).expect(7);
+        v.run(loser, "stop", p).expect(0);
+    }
+}
+
 fn a_listed_table_without_the_route_gets_ip_128() {
     let v = vip6(&["--owner", "node2", "--extra-tables-without-route", "1"]);
     let w = &v.w;
@@ -112,6 +149,7 @@ fn bad_ipv6_addresses_are_rc6() {
 
 tests![
     failover_flips_every_ipv6_route_and_the_local_address,
+    a_race_for_the_ipv6_routes_leaves_one_owner,
     a_listed_table_without_the_route_gets_ip_128,
     inside_the_vpcs_ipv6_block_is_rc6,
     no_table_routes_it_is_rc6_naming_the_ipv6_route,
