@@ -86,15 +86,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
-ok() {
-    passed=$((passed + 1))
-    echo "ok    $*"
-}
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL  $*"
-}
+# shellcheck source=tests/checks.sh
+. tests/checks.sh
 
 ip link set lo up
 mount -t sysfs sysfs /sys

@@ -19,21 +19,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 [[ $(id -u) -eq 0 ]] || { echo "tests/packaging.sh: needs root (dpkg -i)" >&2; exit 1; }
 
-passed=0 failed=0
-ok() {
-    passed=$((passed + 1))
-    echo "ok    $*"
-}
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL  $*"
-}
-# check DESCRIPTION COMMAND...: a check whose command's status is the verdict.
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=tests/checks.sh
+. tests/checks.sh
 die() {
     echo "tests/packaging.sh: $*" >&2
     exit 1
