@@ -12,6 +12,7 @@ pub mod eip;
 pub mod fence_ec2;
 pub mod local;
 pub mod secondary_ip;
+mod settle;
 pub mod vip;
 
 use crate::aws::iam::Permission;

@@ -21,6 +21,7 @@ mod iam;
 mod ipv6;
 mod reachable;
 mod secondary_ip;
+mod stale;
 mod vip;
 mod world;
 mod xacct;
@@ -33,6 +34,7 @@ fn main() {
     // an action against its deadline.
     let tests = [
         faults::tests(),
+        stale::tests(),
         agents::tests(),
         vip::tests(),
         eip::tests(),

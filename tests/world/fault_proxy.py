@@ -43,6 +43,13 @@ Control endpoints (never forwarded, not counted), JSON answers:
                                   Throttling/400 (code=PriorRequestNotComplete)
         fault=deny                EC2 UnauthorizedOperation/403; Route 53
                                   AccessDenied/403
+        fault=stale&ms=M          for M ms after each write forwarded (ReplaceRoute,
+                                  AssociateAddress, ChangeResourceRecordSets, ...),
+                                  a read (DescribeRouteTables, DescribeAddresses,
+                                  DescribeNetworkInterfaces, DescribeInstances,
+                                  ListResourceRecordSets) gets the answer the same
+                                  read got before the write (stale.py); count/after
+                                  count the stale answers
   POST /_proxy/delete-rule?id=N
   POST /_proxy/zone-state?zone=us-east-1a&state=impaired   (state=available undoes)
   POST /_proxy/hold-pending?on=1|0    GetChange/ChangeResourceRecordSets say PENDING
@@ -83,12 +90,13 @@ import uuid
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import world  # noqa: E402  (the emulators' shared plumbing, tests/world/world.py)
+import stale  # noqa: E402  (fault=stale: reads from before a write, tests/world/stale.py)
 
 CONTROL = "/_proxy/"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
               "proxy-authorization", "te", "trailer", "trailers",
               "transfer-encoding", "upgrade", "content-length", "expect"}
-FAULTS = ("latency", "hang", "reset", "status", "throttle", "deny")
+FAULTS = ("latency", "hang", "reset", "status", "throttle", "deny", "stale")
 R53_NS = "https://route53.amazonaws.com/doc/2013-04-01/"
 ACCOUNT = "123456789012"
 PRINCIPAL = f"arn:aws:sts::{ACCOUNT}:assumed-role/ocf-aws-test/i-0123456789abcdef0"
@@ -153,6 +161,7 @@ class Request:
     def __init__(self, method, target, headers, body):
         self.method = method
         self.headers = headers
+        self.stale = None  # (status, headers, body) a stale rule answers with
         self.body = body
         url = urllib.parse.urlsplit(target)
         # Absolute-form (a client using us as HTTP_PROXY): keep path+query only.
@@ -475,6 +484,7 @@ class State:
             self.zone_states = {}
             self.hold_pending = False
             self.instance_states = {}  # id -> (state, until monotonic or None)
+            self.answers = stale.Answers()
             self.log = collections.deque(maxlen=1000)
 
     def held_instances(self):
@@ -498,6 +508,11 @@ class State:
                     continue
                 if rule.service and rule.service != req.service:
                     continue
+                if rule.fault == "stale":
+                    # Applies only to a read in a window with an answer kept.
+                    req.stale = self.answers.get(req) if stale.in_window(rule, req) else None
+                    if req.stale is None:
+                        continue
                 if rule.after > 0:
                     rule.after -= 1
                     continue
@@ -536,6 +551,8 @@ class State:
                   if k not in ("action", "fault", "count", "after", "service")}
         if fault == "latency" and "ms" not in params:
             raise ValueError("fault=latency needs ms=")
+        if fault == "stale":
+            stale.check_params(params)
         for k in ("ms", "status") + (("code",) if fault == "status" else ()):
             if k in params:
                 int(params[k])  # ValueError on junk
@@ -691,6 +708,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.hang(int(ms) if ms is not None else None)
             elif rule.fault == "reset":
                 return self.reset_connection()
+            elif rule.fault == "stale":
+                status, headers, data = req.stale
+                entry["status"] = status
+                return self.reply(status, self.rewrite(req, status, headers, data), headers)
             else:
                 status, text, headers = fault_response(req, rule)
                 entry["status"] = status
@@ -737,6 +758,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header("Content-Length", length)
             self.end_headers()
             return status
+        with self.state.lock:
+            self.state.answers.keep(req, status, headers, data)
+            stale.wrote(self.state.rules, req, status)
         if status == 200 and req.service == "sts" and req.action == "AssumeRole":
             m = ISSUED_KEY_RE.search(data)
             with self.state.lock:

@@ -958,6 +958,61 @@ def world_ipv6_address_in_use_is_refused(w):
         w.ec2.assign_ipv6_addresses(NetworkInterfaceId=n1["eni_id"], Ipv6Addresses=[n1["ipv6"]])
         w.ec2.delete_network_interface(NetworkInterfaceId=b)
 
+
+
+@check
+def world_stale_reads_after_writes(w):
+    """fault=stale: for ms after a write the proxy forwards, a read is answered
+    as it was before the write (AWS's eventual consistency; moto is always
+    fresh); a read never seen before is forwarded; afterwards reads are fresh.
+    Route 53's ListResourceRecordSets likewise after ChangeResourceRecordSets."""
+    n1, n2 = w.world["nodes"]["node1"], w.world["nodes"]["node2"]
+    rtb, cidr = w.world["route_tables"][0], w.world["vip"] + "/32"
+    w.ctl("reset")
+    for bad in ({}, {"ms": "0"}, {"ms": "x"}):
+        try:
+            rule(w, action="*", fault="stale", **bad)
+            raise AssertionError(f"stale rule {bad} accepted")
+        except urllib.error.HTTPError as e:
+            assert e.code == 400, e
+
+    def target(ec2, **kw):
+        t = ec2.describe_route_tables(RouteTableIds=[rtb], **kw)["RouteTables"][0]
+        return next(r.get("NetworkInterfaceId") for r in t["Routes"]
+                    if r.get("DestinationCidrBlock") == cidr)
+
+    name = "stale." + w.domain
+
+    def record(r53):
+        sets = r53.list_resource_record_sets(HostedZoneId=w.zone, StartRecordName=name,
+                                             StartRecordType="A")["ResourceRecordSets"]
+        return [v["Value"] for s in sets if s["Name"] == name + "." and s["Type"] == "A"
+                for v in s["ResourceRecords"]]
+
+    upsert(w.r53, w.zone, name, "10.9.0.1")
+    rule(w, action="*", fault="stale", ms=800)
+    try:
+        assert target(w.pec2) == n1["eni_id"] and record(w.pr53) == ["10.9.0.1"]
+        w.pec2.replace_route(RouteTableId=rtb, DestinationCidrBlock=cidr,
+                             NetworkInterfaceId=n2["eni_id"])
+        upsert(w.pr53, w.zone, name, "10.9.0.2")
+        assert target(w.ec2) == n2["eni_id"], "moto has the write"
+        assert target(w.pec2) == n1["eni_id"], "the same read answers as before the write"
+        assert record(w.pr53) == ["10.9.0.1"], "Route 53 too"
+        flt = [{"Name": "vpc-id", "Values": [w.world["vpc_id"]]}]
+        assert target(w.pec2, Filters=flt) == n2["eni_id"], "a read never seen is forwarded"
+        st = w.ctl("stats")
+        assert st["by_fault"] == {"stale": 2}, st
+        assert [e["fault"] for e in w.ctl("log")[-4:]] == [None, "stale", "stale", None]
+        time.sleep(0.85)
+        assert target(w.pec2) == n2["eni_id"] and record(w.pr53) == ["10.9.0.2"], "fresh again"
+        w.pec2.describe_vpcs()  # not a write: no window
+        assert target(w.pec2) == n2["eni_id"]
+    finally:
+        w.ctl("reset")
+        w.ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock=cidr,
+                            NetworkInterfaceId=n1["eni_id"])
+
 # ------------------------------------------------------------------ main
 
 

@@ -8,18 +8,19 @@ mod config;
 mod doctor;
 pub mod names;
 
+use super::settle::{self, now_s};
 use super::{Personality, Spec, API_FAILURE};
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
 use crate::aws::options::with_aws_settings;
-use crate::aws::route53::{self, ChangeKind};
+use crate::aws::route53::{self, ARecord, ChangeKind};
 use crate::aws::{Service, Session};
 use crate::core::state::StateFile;
 use crate::core::Param;
 use crate::net::dns::{self as resolve, Answer};
 use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
 use config::{Addr, Config};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 pub const SPEC: Spec = Spec {
     name: "dns",
@@ -138,11 +139,9 @@ pub struct Dns {
     cfg: Config,
 }
 
-fn now_s() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+/// The record's values as a state file keeps them ("" for no record).
+fn values(r: Option<&ARecord>) -> String {
+    r.map(|r| r.values.join(",")).unwrap_or_default()
 }
 
 impl Dns {
@@ -237,8 +236,12 @@ impl Agent for Dns {
                 route53::wait_insync(&s, &change)?;
             }
         }
-        self.state(ctx)
-            .record(&[("ip", &ip), ("started", &now_s().to_string())]);
+        self.state(ctx).record(&[
+            ("ip", &ip),
+            ("started", &now_s().to_string()),
+            // What a read soon after the change may still show.
+            ("was", &values(current.as_ref())),
+        ]);
         Ok(())
     }
 
@@ -304,7 +307,15 @@ impl Agent for Dns {
                 None => self.address(&imds)?,
             };
             let s = self.connect(ctx, &imds)?;
-            match route53::a_record(&s, &c.zone_id, &c.name, c.addr.ipv6())? {
+            // Right after the start, a read may still show the record as it
+            // was before the change: read again rather than report it lost.
+            let was = st.get("was").filter(|_| settle::recent(st.get("started")));
+            let read = || Ok(route53::a_record(&s, &c.zone_id, &c.name, c.addr.ipv6())?);
+            let now = settle::read_past(s.deadline(), read, |r: &Option<ARecord>| {
+                r.as_ref().is_none_or(|r| r.values != [ip.clone()])
+                    && was == Some(&values(r.as_ref()))
+            })?;
+            match now {
                 None => Err(OcfError::not_running(format!(
                     "{} has no {} record in zone {}",
                     c.name,

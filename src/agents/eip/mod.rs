@@ -7,7 +7,7 @@ mod config;
 mod doctor;
 
 use super::local::{self, Local};
-use super::{Personality, Spec, API_FAILURE};
+use super::{settle, Personality, Spec, API_FAILURE};
 use crate::aws::ec2::{self, Address, EipRef};
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
@@ -221,6 +221,15 @@ fn is_ours(a: &Address, t: &Target) -> bool {
         && a.private_ip.as_deref() == Some(t.private_ip.as_str())
 }
 
+/// Where the address is mapped, as a state file keeps it ("" for nowhere).
+fn placement(a: &Address) -> String {
+    match (&a.eni, &a.private_ip) {
+        (Some(e), Some(p)) => format!("{e}/{p}"),
+        (Some(e), None) => e.clone(),
+        _ => String::new(),
+    }
+}
+
 fn where_is(a: &Address) -> String {
     match (&a.eni, &a.private_ip, &a.instance_id) {
         (Some(e), Some(p), Some(i)) => format!("{e} ({p}, instance {i})"),
@@ -246,6 +255,8 @@ impl Agent for Eip {
         let t = self.target(ctx, &imds)?;
         let s = self.connect(ctx, &imds)?;
         let a = self.lookup(&s)?;
+        // What a read soon after the association may still show.
+        let was = placement(&a);
         if is_ours(&a, &t) {
             log::info!(
                 "{} ({}) is already on {} ({})",
@@ -291,6 +302,8 @@ impl Agent for Eip {
             ("public_ip", &a.public_ip),
             ("eni", &t.eni),
             ("private_ip", &t.private_ip),
+            ("was", &was),
+            ("started", &settle::now_s().to_string()),
         ]);
         Ok(())
     }
@@ -332,19 +345,26 @@ impl Agent for Eip {
 
     fn monitor(&self, ctx: &Ctx) -> OcfResult<()> {
         let c = &self.cfg;
-        if self.state(ctx).read().is_none() {
+        let Some(st) = self.state(ctx).read() else {
             // Not started here (or /run was cleared by a reboot): stopped, as
             // far as this node is concerned; the next start re-associates.
             return Err(OcfError::not_running(format!(
                 "{} was not started on this node",
                 c.describe()
             )));
-        }
+        };
         let check = (|| {
             let imds = ctx.imds(&c.aws);
             let t = self.target(ctx, &imds)?;
             let s = self.connect(ctx, &imds)?;
-            let a = self.lookup(&s)?;
+            // Right after the start, a read may still show where the
+            // address was before it: read again rather than report it gone.
+            let was = st.get("was").filter(|_| settle::recent(st.get("started")));
+            let a = settle::read_past(
+                s.deadline(),
+                || self.lookup(&s),
+                |a| !is_ours(a, &t) && was == Some(&placement(a)),
+            )?;
             if is_ours(&a, &t) {
                 Ok(())
             } else {

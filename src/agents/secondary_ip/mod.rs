@@ -9,7 +9,7 @@ mod assign;
 mod doctor;
 
 use super::local::{self, Local};
-use super::{ApiFailure, Personality, Spec, API_FAILURE};
+use super::{settle, ApiFailure, Personality, Spec, API_FAILURE};
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::{Imds, Instance};
 use crate::aws::options::with_aws_settings;
@@ -295,7 +295,10 @@ impl Agent for SecondaryIp {
         imds.check_identity()?;
         let here = self.here(&imds)?;
         let s = ctx.connect(&c.aws, &imds)?;
-        match self.holder(&s, &here)? {
+        let holder = self.holder(&s, &here)?;
+        // What a read soon after the move may still show.
+        let was = holder.as_ref().map(|h| h.id.clone()).unwrap_or_default();
+        match holder {
             Some(h) if h.id == here.local.eni => {
                 log::info!("{} is already on {}", c.ip, h.id)
             }
@@ -317,6 +320,8 @@ impl Agent for SecondaryIp {
             ("ip", &c.ip.to_string()),
             ("device", &here.local.device),
             ("eni", &here.local.eni),
+            ("was", &was),
+            ("started", &settle::now_s().to_string()),
         ]);
         Ok(())
     }
@@ -376,7 +381,20 @@ impl Agent for SecondaryIp {
             let imds = ctx.imds(&c.aws);
             let here = self.here(&imds)?;
             let s = ctx.connect(&c.aws, &imds)?;
-            match self.holder(&s, &here)? {
+            // Right after the start, a read may still show the holder from
+            // before the move: read again rather than report it taken.
+            let st = self.state(ctx).read().unwrap_or_default();
+            let was = st.get("was").filter(|_| settle::recent(st.get("started")));
+            let eni = &here.local.eni;
+            let holder = settle::read_past(
+                s.deadline(),
+                || self.holder(&s, &here),
+                |h| {
+                    was == Some(&h.as_ref().map(|h| h.id.clone()).unwrap_or_default())
+                        && was != Some(eni)
+                },
+            )?;
+            match holder {
                 Some(h) if h.id == here.local.eni => Ok(()),
                 Some(h) => Err(OcfError::not_running(format!(
                     "{} is assigned to {}{}, not to this node's {}: another node holds it",

@@ -1,12 +1,13 @@
 //! `vip`: an overlay IP outside the VPC CIDR, routed by the VPC's route
 //! tables to the active node's ENI and held on a local interface
 //! (CLUSTERPRO "AWS virtual IP", LifeKeeper route-table scenario,
-//! ClusterLabs aws-vpc-move-ip). The route tables' side is in [`routes`],
+//! ClusterLabs aws-vpc-move-ip). The route tables' side is in [`routes`] (a start race in [`race`]),
 //! the doctor's checks in `doctor.rs`; both work from [`Config`] and the
 //! decision functions here.
 
 mod config;
 mod doctor;
+mod race;
 mod routes;
 
 use super::local::{self, Local};

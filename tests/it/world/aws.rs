@@ -99,6 +99,30 @@ impl World {
         });
     }
 
+    /// A new ENI in `node`'s subnet (attached to nothing): a third party
+    /// for the route tables.
+    pub fn create_eni(&self, node: &str) -> String {
+        let c = self.ec2();
+        let eni = self.node(node).eni.clone();
+        rt().block_on(async {
+            let out = c
+                .describe_network_interfaces()
+                .network_interface_ids(&eni)
+                .send()
+                .await
+                .expect("DescribeNetworkInterfaces");
+            let subnet = out.network_interfaces()[0].subnet_id().unwrap().to_string();
+            let created = c
+                .create_network_interface()
+                .subnet_id(subnet)
+                .send()
+                .await
+                .expect("CreateNetworkInterface");
+            let n = created.network_interface().unwrap();
+            n.network_interface_id().unwrap().to_string()
+        })
+    }
+
     pub fn r53(&self) -> aws_sdk_route53::Client {
         aws_sdk_route53::Client::new(&self.sdk())
     }
