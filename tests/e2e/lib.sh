@@ -448,7 +448,11 @@ fate_start() {
     fate_loop <"$fifo" &
     FATE_PID=$!
     BG_PIDS+=("$FATE_PID")
-    rm -f "$fifo" # both ends are open now
+    # Not removed here: the children open the fifo only once they run, and
+    # a writer that finds it gone creates a plain file instead (seen under
+    # load: no watcher, so no fencing ever "happened"). fate_stop removes
+    # it, the work directory's cleanup otherwise.
+    FATE_FIFO=$fifo
 }
 
 fate_stop() {
@@ -457,6 +461,7 @@ fate_stop() {
     wait "$FATE_PID" 2>/dev/null || true
     wait "$FATE_POWER_PID" 2>/dev/null || true
     FATE_PID=""
+    rm -f "${FATE_FIFO:-}"
     proxy POST reset >/dev/null || true
 }
 
