@@ -26,7 +26,7 @@ cd "$root"
 . tests/deps.sh
 
 target=x86_64-unknown-linux-gnu
-glibc=2.17
+glibc=$DEPS_GLIBC_FLOOR
 while (($#)); do
     case $1 in
         --target) target=${2:?--target needs a triple}; shift 2 ;;
@@ -45,10 +45,9 @@ cargo zigbuild --release --locked --target "$target.$glibc" >&2
 bin=${CARGO_TARGET_DIR:-$root/target}/$target/release/ocf-aws
 [[ -x $bin ]] || deps_die "release.sh: cargo zigbuild wrote no $bin"
 
-# glibc_needed BIN: the highest GLIBC_x.y version BIN's dynamic symbols ask for.
-needed=$(objdump -T "$bin" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n1)
+needed=$(deps_glibc_needed "$bin")
 [[ -n $needed ]] || deps_die "release.sh: no GLIBC symbol versions in $bin (not a glibc binary?)"
-if [[ $(printf '%s\n%s\n' "$needed" "$glibc" | sort -V | tail -n1) != "$glibc" ]]; then
+if ! deps_version_le "$needed" "$glibc"; then
     objdump -T "$bin" | grep "GLIBC_$needed" >&2
     deps_die "release.sh: $bin requires GLIBC_$needed, above the target $glibc (symbols above)"
 fi

@@ -20,6 +20,24 @@ deps_die() {
     exit 1
 }
 
+# deps_version_le A B: whether version A is at most B (sort -V order); an
+# empty A (a version that could not be read) is not.
+deps_version_le() {
+    [[ -n $1 && $(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1) == "$1" ]]
+}
+
+# The newest glibc the released binary may require (packaging/release.sh
+# builds for it, tests/packaging.sh checks the shipped binary against it):
+# 2.17 is the oldest Rust supports, below RHEL 8's 2.28 and Amazon Linux
+# 2's 2.26.
+DEPS_GLIBC_FLOOR=2.17
+
+# deps_glibc_needed BIN: the newest GLIBC_x.y symbol version BIN's dynamic
+# symbol table asks for, as the loader reads it (objdump -T).
+deps_glibc_needed() {
+    objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n1
+}
+
 # deps_apt PKG...: install Debian packages, non-interactively, as root.
 deps_apt() {
     (($#)) || return 0
@@ -72,7 +90,7 @@ deps_rust() {
     local have
     have=$(rustc --version | awk '{print $2}')
     have=${have%%-*}
-    if [[ $(printf '%s\n%s\n' "$DEPS_MIN_RUST" "$have" | sort -V | head -n1) != "$DEPS_MIN_RUST" ]]; then
+    if ! deps_version_le "$DEPS_MIN_RUST" "$have"; then
         deps_die "rustc $have is older than $DEPS_MIN_RUST ($(command -v rustc)); update it (rustup update stable) or $hint"
     fi
 }

@@ -98,7 +98,7 @@ check "Section: admin" test "$(control Section)" = admin
 # libc6 version from the binary's symbol versions, so this is the glibc
 # floor as Debian-family installers see it.
 libc_dep=$(control Depends | sed -n 's/.*libc6 (>= \([0-9.]*\)).*/\1/p')
-check "Depends libc6 (>= $libc_dep), at most 2.17" test "$(printf '%s\n2.17\n' "$libc_dep" | sort -V | tail -n1)" = 2.17
+check "Depends libc6 (>= $libc_dep), at most $DEPS_GLIBC_FLOOR" deps_version_le "$libc_dep" "$DEPS_GLIBC_FLOOR"
 mkdir "$work/control"
 dpkg-deb -e "$deb" "$work/control"
 scripts=$(find "$work/control" -mindepth 1 -printf '%f\n' | grep -Ev '^(control|md5sums)$' | sort | tr '\n' ' ')
@@ -123,9 +123,9 @@ check "$bin is an executable file, not a link" test -f "$bin" -a ! -L "$bin" -a 
 # What the loader asks of the C library: the newest GLIBC_ symbol version
 # in the shipped binary's dynamic symbol table (packaging/release.sh's
 # target is 2.17; RHEL 8 has 2.28, Amazon Linux 2 2.26).
-glibc_needed=$(objdump -T "$bin" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n1)
-check "the shipped binary needs glibc >= $glibc_needed, at most 2.17" \
-    test "$(printf '%s\n2.17\n' "$glibc_needed" | sort -V | tail -n1)" = 2.17
+glibc_needed=$(deps_glibc_needed "$bin")
+check "the shipped binary needs glibc >= $glibc_needed, at most $DEPS_GLIBC_FLOOR" \
+    deps_version_le "$glibc_needed" "$DEPS_GLIBC_FLOOR"
 agents=$("$bin" --list | sort)
 [[ -n $agents ]] || bad "$bin --list printed nothing"
 fences=$("$bin" --list-fence | sort)
