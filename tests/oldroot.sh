@@ -127,14 +127,16 @@ else
     exit 1
 fi
 
-# Run an installed program in the root as Pacemaker would (clean
-# environment, node1's IMDS, moto as the endpoint). Sets OUT and RC.
+# node1's clean environment: moto as the endpoint, node1's IMDS.
+node_env=(PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
+    AWS_ENDPOINT_URL="$EP" AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS")
+# Run an installed resource agent in the root as Pacemaker would. Sets OUT
+# and RC.
 in_root() {
-    OUT=$(chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \
+    OUT=$(chroot "$r" env -i "${node_env[@]}" \
         OCF_ROOT=/usr/lib/ocf OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 \
         OCF_RESOURCE_INSTANCE=rsc_test OCF_RESOURCE_PROVIDER=aws \
         OCF_RESKEY_CRM_meta_on_node=node1 OCF_RESKEY_CRM_meta_timeout=20000 \
-        AWS_ENDPOINT_URL="$EP" AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS" \
         "$@" 2>&1 </dev/null) && RC=0 || RC=$?
 }
 
@@ -158,11 +160,6 @@ else
     bad "fence_ec2 metadata (rc $RC)"
 fi
 
-vip_rc() {
-    local action=$1
-    shift
-    in_root OCF_RESKEY_ip="$VIP" OCF_RESKEY_interface=node1-eth0 "$@" /usr/lib/ocf/resource.d/aws/vip "$action"
-}
 # The ENIs the VIP's routes point at, over the seeded tables (the main
 # table never holds the route).
 routes_to() {
@@ -176,10 +173,11 @@ print(" ".join(sorted({r["eni_id"] or "-" for r in rows})))'
 # would count its SIGPIPE as "not there")
 on_device() { grep -qw "$VIP" <<<"$(ip -o addr show dev node1-eth0)"; }
 
+# step WHAT RC ACTION [VAR=value...]: vip ACTION must exit RC.
 step() {
     local what=$1 want=$2 action=$3
     shift 3
-    vip_rc "$action" "$@"
+    in_root OCF_RESKEY_ip="$VIP" OCF_RESKEY_interface=node1-eth0 "$@" /usr/lib/ocf/resource.d/aws/vip "$action"
     if ((RC == want)); then ok "vip $what: rc $RC"; else bad "vip $what: rc $RC, want $want: $OUT"; fi
 }
 step validate-all 0 validate-all
@@ -195,8 +193,8 @@ on_device && bad "$VIP still on node1-eth0 after stop" || ok "$VIP gone from nod
 step "monitor after stop" 7 monitor OCF_RESKEY_CRM_meta_interval=10000
 
 id1=$(jget nodes.node1.instance_id)
-fence() { OUT=$(printf '%s\n' "$@" | chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \
-    AWS_ENDPOINT_URL="$EP" AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS" /usr/sbin/fence_ec2 2>&1) && RC=0 || RC=$?; }
+# fence LINE...: fence_ec2 as pacemaker-fenced runs it (key=value lines on stdin).
+fence() { OUT=$(printf '%s\n' "$@" | chroot "$r" env -i "${node_env[@]}" /usr/sbin/fence_ec2 2>&1) && RC=0 || RC=$?; }
 fence action=status "plug=$id1"
 ((RC == 0)) && ok "fence_ec2 status of $id1: rc 0 (on)" || bad "fence_ec2 status: rc $RC: $OUT"
 fence action=list
