@@ -76,9 +76,11 @@ fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-if [[ ${1:-} != --quick && ${1:-} != --inside ]]; then
+# prepare WHY: both modes start as root (WHY it must be), with the Debian
+# packages, a Rust toolchain and a fresh debug build.
+prepare() {
     if [[ $(id -u) -ne 0 ]]; then
-        echo "demo/failover.sh must run as root: it creates network namespaces and runs Pacemaker (try: sudo bash demo/failover.sh)" >&2
+        echo "demo/failover.sh must run as root: it $1 (try: sudo bash demo/failover.sh)" >&2
         exit 1
     fi
     # shellcheck source=tests/deps.sh
@@ -87,6 +89,10 @@ if [[ ${1:-} != --quick && ${1:-} != --inside ]]; then
     deps_rust
     echo "==> cargo build (the first build compiles the AWS SDK: ~5 min)" >&2
     cargo build
+}
+
+if [[ ${1:-} != --quick && ${1:-} != --inside ]]; then
+    prepare "creates network namespaces and runs Pacemaker"
     rc=0
     COLUMNS=${COLUMNS:-$(tput cols 2>/dev/null || echo 120)} \
         E2E_EXTRA="$root/demo/failover.sh" E2E_TIMEOUT=${E2E_TIMEOUT:-600} \
@@ -100,16 +106,7 @@ VIP=10.1.0.10
 TABLES=3
 
 if [[ ${1:-} != --inside ]]; then
-    if [[ $(id -u) -ne 0 ]]; then
-        echo "demo/failover.sh must run as root: it creates a private network namespace (try: sudo bash demo/failover.sh)" >&2
-        exit 1
-    fi
-    # shellcheck source=tests/deps.sh
-    . tests/deps.sh
-    deps_packages
-    deps_rust
-    echo "==> cargo build (the first build compiles the AWS SDK: ~5 min)" >&2
-    cargo build
+    prepare "creates a private network namespace"
     venv=$(bash tests/world/setup-venv.sh | tail -n1)
     # A target dir relative to the repo would break once we are elsewhere.
     bin=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ocf-aws
