@@ -36,26 +36,68 @@ pub(crate) fn recent(started: Option<&String>) -> bool {
         .is_some_and(|t| now_s().saturating_sub(t) < RECENT_START.as_secs())
 }
 
+/// How [`read_settled`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    /// The read no longer shows the value from before our write.
+    Caught,
+    /// It still does after [`STALE_WINDOW`]: written again, not stale.
+    Window,
+    /// It still does, and the deadline leaves no time to read again.
+    Deadline,
+}
+
+/// The last answer of [`read_settled`], how the reads ended, how many there
+/// were and how long they took.
+pub(crate) struct Settled<T> {
+    pub value: T,
+    pub end: End,
+    pub reads: u32,
+    pub elapsed: Duration,
+}
+
 /// `read` until `from_before` says its answer no longer shows the value from
 /// before our write, with a short backoff, for at most [`STALE_WINDOW`] and
-/// within `deadline`; then the last answer, for the caller to judge.
-pub(crate) fn read_past<T>(
+/// within `deadline`; the caller judges the last answer by how that ended.
+pub(crate) fn read_settled<T>(
     deadline: Deadline,
     mut read: impl FnMut() -> OcfResult<T>,
-    from_before: impl Fn(&T) -> bool,
-) -> OcfResult<T> {
+    mut from_before: impl FnMut(&T) -> bool,
+) -> OcfResult<Settled<T>> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(100);
+    let mut reads = 0;
     loop {
-        let v = read()?;
-        if !from_before(&v)
-            || started.elapsed() >= STALE_WINDOW
-            || deadline.remaining() <= pause + RESERVE
-        {
-            return Ok(v);
+        let value = read()?;
+        reads += 1;
+        let end = if !from_before(&value) {
+            Some(End::Caught)
+        } else if started.elapsed() >= STALE_WINDOW {
+            Some(End::Window)
+        } else if deadline.remaining() <= pause + RESERVE {
+            Some(End::Deadline)
+        } else {
+            None
+        };
+        if let Some(end) = end {
+            return Ok(Settled {
+                value,
+                end,
+                reads,
+                elapsed: started.elapsed(),
+            });
         }
         log::debug!("the read still shows the value from before this node's write; reading again");
         std::thread::sleep(jitter(pause / 2, pause));
         pause = (pause * 2).min(Duration::from_secs(1));
     }
+}
+
+/// [`read_settled`]'s last answer, however the reads ended.
+pub(crate) fn read_past<T>(
+    deadline: Deadline,
+    read: impl FnMut() -> OcfResult<T>,
+    from_before: impl Fn(&T) -> bool,
+) -> OcfResult<T> {
+    read_settled(deadline, read, from_before).map(|r| r.value)
 }

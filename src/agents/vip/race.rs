@@ -4,13 +4,13 @@
 //! failed node's ENI, on a failover) without anyone else having written.
 
 use super::{Local, Vip};
-use crate::agents::settle::{RESERVE, STALE_WINDOW};
+use crate::agents::settle::{self, End};
 use crate::aws::ec2::{self, TableRoute, Target};
 use crate::aws::Session;
 use crate::core::deadline::jitter;
 use crate::ocf::{OcfError, OcfResult};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a read after our write says about one table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +135,7 @@ impl Vip {
 
     /// The managed tables after our write to them (`before`: as they were
     /// before it), read again with a short backoff while some table still
-    /// shows its target from before the write, for up to [`STALE_WINDOW`]
+    /// shows its target from before the write, for up to [`settle::STALE_WINDOW`]
     /// and within the deadline. Past the window such a table counts as
     /// written again by the node we replaced; at the deadline, with a table
     /// still undecided, the start fails without touching the tables.
@@ -150,60 +150,57 @@ impl Vip {
             .iter()
             .map(|r| (r.table_id.as_str(), r.target.as_ref()))
             .collect();
-        let started = Instant::now();
         let mut ours: BTreeSet<String> = BTreeSet::new();
-        let mut pause = Duration::from_millis(100);
-        let mut reads = 0;
-        loop {
-            let now = self.managed_routes(s, local)?;
-            reads += 1;
-            let mut behind = None;
-            for r in &now {
+        // The first table that still reads as before our write, given the
+        // tables seen as ours so far (recorded as the reads come in).
+        let behind = |now: &[TableRoute], ours: &BTreeSet<String>| -> Option<usize> {
+            now.iter().position(|r| {
                 let before = was.get(r.table_id.as_str()).copied().flatten();
-                match seen(r.target.as_ref(), before, mine, ours.contains(&r.table_id)) {
-                    Seen::Ours => {
-                        ours.insert(r.table_id.clone());
+                seen(r.target.as_ref(), before, mine, ours.contains(&r.table_id)) == Seen::Before
+            })
+        };
+        let r = settle::read_settled(
+            s.deadline(),
+            || self.managed_routes(s, local),
+            |now: &Vec<TableRoute>| {
+                for t in now {
+                    if t.target.as_ref() == Some(mine) {
+                        ours.insert(t.table_id.clone());
                     }
-                    Seen::Before => behind = behind.or(Some(r)),
-                    Seen::Other => {}
                 }
-            }
-            let Some(stale) = behind else {
-                return Ok(now);
-            };
-            let shown = stale
-                .target
-                .as_ref()
-                .map(|t| t.describe())
-                .unwrap_or_else(|| "nothing".into());
-            if started.elapsed() >= STALE_WINDOW {
+                behind(now, &ours).is_some()
+            },
+        )?;
+        let Some(stale) = behind(&r.value, &ours).map(|i| &r.value[i]) else {
+            return Ok(r.value);
+        };
+        let shown = stale
+            .target
+            .as_ref()
+            .map(|t| t.describe())
+            .unwrap_or_else(|| "nothing".into());
+        match r.end {
+            End::Deadline => Err(OcfError::generic(format!(
+                "after {} read(s) in {:.1}s EC2 still shows route table {} sending \
+                 {} to {}, as before this node's write: raise the start timeout (EC2's \
+                 reads catch up with writes within seconds)",
+                r.reads,
+                r.elapsed.as_secs_f64(),
+                stale.table_id,
+                self.cfg.cidr,
+                shown
+            ))),
+            End::Window | End::Caught => {
                 log::info!(
                     "{} still sends {} to {} {:.1}s after this node's write: taken as \
                      written again",
                     stale.table_id,
                     self.cfg.cidr,
                     shown,
-                    started.elapsed().as_secs_f64()
+                    r.elapsed.as_secs_f64()
                 );
-                return Ok(now);
+                Ok(r.value)
             }
-            if s.deadline().remaining() <= pause + RESERVE {
-                return Err(OcfError::generic(format!(
-                    "after {reads} read(s) in {:.1}s EC2 still shows route table {} sending \
-                     {} to {}, as before this node's write: raise the start timeout (EC2's \
-                     reads catch up with writes within seconds)",
-                    started.elapsed().as_secs_f64(),
-                    stale.table_id,
-                    self.cfg.cidr,
-                    shown
-                )));
-            }
-            log::debug!(
-                "{} still reads as before this node's write; reading again",
-                stale.table_id
-            );
-            std::thread::sleep(jitter(pause / 2, pause));
-            pause = (pause * 2).min(Duration::from_secs(1));
         }
     }
 }
