@@ -10,6 +10,7 @@ pub mod az;
 pub mod dns;
 pub mod eip;
 pub mod fence_ec2;
+pub(crate) mod legacy;
 pub mod local;
 pub mod secondary_ip;
 mod settle;
@@ -33,6 +34,9 @@ pub struct Spec {
     pub services: &'static [Service],
     /// Its example configurations, as files in crm-examples/.
     pub examples: &'static [&'static str],
+    /// The agents it replaces, with what it does with each of their
+    /// parameters (parsing, meta-data, man page, `ocf-aws migrate`).
+    pub replaces: &'static [crate::core::legacy::Replaces],
     pub personality: Personality,
 }
 
@@ -79,6 +83,7 @@ impl Spec {
                 vendor_url,
                 host_argument: "plug",
                 params: self.params,
+                replaces: self.replaces,
             }),
             Personality::Resource { .. } => None,
         }
@@ -94,6 +99,7 @@ impl Spec {
             shortdesc: self.shortdesc,
             longdesc: self.longdesc,
             params: self.params,
+            replaces: self.replaces,
             actions,
         }
     }

@@ -137,3 +137,50 @@ fn every_agent_has_example_files_that_use_it() {
         }
     }
 }
+
+#[test]
+fn every_replaced_parameter_means_something_here() {
+    use crate::core::legacy::Fate;
+    for a in ALL {
+        let ours = |n: &str| a.params.iter().any(|p| p.name == n);
+        for r in a.replaces {
+            let (class, _, ty) = r.parts();
+            assert!(
+                !class.is_empty() && !ty.is_empty(),
+                "{}: {}",
+                a.name,
+                r.agent
+            );
+            for f in r.params {
+                match f.fate {
+                    Fate::Same => assert!(ours(f.name), "{}: {} is not declared", a.name, f.name),
+                    Fate::Renamed(to) => {
+                        assert!(
+                            ours(to),
+                            "{}: {} renamed to undeclared {to}",
+                            a.name,
+                            f.name
+                        )
+                    }
+                    _ => assert!(
+                        !a.params.iter().any(|p| p.answers_to(f.name)),
+                        "{}: {} is ours, so it cannot be {:?}",
+                        a.name,
+                        f.name,
+                        f.fate
+                    ),
+                }
+                assert_eq!(
+                    r.params.iter().filter(|g| g.name == f.name).count(),
+                    1,
+                    "{}: {} twice",
+                    a.name,
+                    f.name
+                );
+            }
+            for (name, _) in r.defaults {
+                assert!(ours(name), "{}: default of undeclared {name}", a.name);
+            }
+        }
+    }
+}

@@ -198,13 +198,30 @@ impl AwsOptions {
                 ))
             }
         };
+        // The ClusterLabs agents' auth_type: "role" means the instance role
+        // whatever profile says (their default profile is "default").
+        let profile = match p
+            .legacy("auth_type")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("key") => p.str("profile").map(str::to_string),
+            Some("role") => None,
+            Some(other) => {
+                return Err(Invalid(format!(
+                    "auth_type='{}' is neither key nor role: remove auth_type (the \
+                     instance role, or profile when set, is used)",
+                    shorten(other)
+                )))
+            }
+        };
         Ok(AwsOptions {
             keys,
             role,
             external_id,
             region: p.str("region").map(str::to_string),
             endpoint_url: p.str("endpoint_url").map(str::to_string),
-            profile: p.str("profile").map(str::to_string),
+            profile,
             proxy: p.str("proxy").map(str::to_string),
             imds_version: match p.str("imds_version") {
                 Some("1") => imds::Version::V1,

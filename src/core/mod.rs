@@ -5,6 +5,7 @@
 //! knows OCF exit codes or fence-agents' stdin.
 
 pub mod deadline;
+pub mod legacy;
 pub mod log;
 pub mod params;
 pub mod runtime;

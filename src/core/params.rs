@@ -4,6 +4,7 @@
 //! declaration drives parsing, defaults (Pacemaker passes only what is set in
 //! the CIB, never the meta-data defaults), validation and the meta-data XML.
 
+use super::legacy::{Fate, Foreign, Replaces};
 use super::Invalid;
 use std::collections::BTreeMap;
 
@@ -28,6 +29,18 @@ pub enum Kind {
     /// ra-api-1.dtd that ocf-tester validates against has no `select`) and
     /// lists the choices in the long description.
     Select(&'static [&'static str]),
+}
+
+impl Kind {
+    /// The OCF content type (the common subset of ra-api-1.dtd and
+    /// metadata.rng: a select is a string).
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Kind::Integer { .. } | Kind::Seconds { .. } => "integer",
+            Kind::Boolean => "boolean",
+            Kind::String | Kind::Select(_) => "string",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -66,11 +79,7 @@ impl Param {
     /// The OCF content type meta-data declares (the common subset of
     /// ra-api-1.dtd and metadata.rng: a select is a string).
     pub fn content_type(&self) -> &'static str {
-        match self.kind {
-            Kind::Integer { .. } | Kind::Seconds { .. } => "integer",
-            Kind::Boolean => "boolean",
-            Kind::String | Kind::Select(_) => "string",
-        }
+        self.kind.content_type()
     }
 
     pub const fn new(name: &'static str, kind: Kind, shortdesc: &'static str) -> Self {
@@ -228,15 +237,44 @@ pub struct Params {
     explicit: Vec<&'static str>,
     /// OCF_RESKEY_* names that no parameter declares (likely typos).
     pub unknown: Vec<String>,
+    /// Parameters of a replaced agent that were set, and what they became.
+    pub legacy: Vec<Used>,
+}
+
+/// A parameter of a replaced agent found in the configuration.
+#[derive(Clone, Debug)]
+pub struct Used {
+    pub agent: &'static str,
+    pub foreign: &'static Foreign,
+    pub value: String,
 }
 
 impl Params {
     pub fn parse(table: &[Param], reskeys: &BTreeMap<String, String>) -> Result<Params, Invalid> {
+        Self::parse_replacing(table, &[], reskeys)
+    }
+
+    /// Parse, also accepting the parameters of the agents this one
+    /// replaces: a renamed one is read as ours (ours wins when both are
+    /// set), the others are kept in `legacy` for the agent to apply and log.
+    pub fn parse_replacing(
+        table: &[Param],
+        replaces: &'static [Replaces],
+        reskeys: &BTreeMap<String, String>,
+    ) -> Result<Params, Invalid> {
         let mut p = Params::default();
+        let renamed_to = |ours: &'static str| {
+            replaces
+                .iter()
+                .flat_map(|r| r.params)
+                .filter(move |f| matches!(f.fate, Fate::Renamed(n) if n == ours))
+                .map(|f| f.name)
+        };
         for spec in table {
-            let raw = std::iter::once(&spec.name)
-                .chain(spec.aliases)
-                .find_map(|k| reskeys.get(*k).filter(|v| !v.trim().is_empty()));
+            let raw = std::iter::once(spec.name)
+                .chain(spec.aliases.iter().copied())
+                .chain(renamed_to(spec.name))
+                .find_map(|k| reskeys.get(k).filter(|v| !v.trim().is_empty()));
             match (raw, spec.default) {
                 (Some(raw), _) => {
                     p.values.insert(spec.name, spec.check(raw)?);
@@ -254,12 +292,64 @@ impl Params {
                 (None, None) => {}
             }
         }
-        p.unknown = reskeys
-            .keys()
-            .filter(|k| !table.iter().any(|s| s.answers_to(k)))
-            .cloned()
-            .collect();
+        let own = |k: &str| table.iter().any(|s| s.answers_to(k));
+        for (k, v) in reskeys {
+            if own(k) {
+                continue;
+            }
+            let found = replaces
+                .iter()
+                .find_map(|r| r.find(k).map(|f| (r.agent, f)));
+            match found {
+                Some((agent, foreign)) => p.legacy.push(Used {
+                    agent,
+                    foreign,
+                    value: v.trim().to_string(),
+                }),
+                None => p.unknown.push(k.clone()),
+            }
+        }
         Ok(p)
+    }
+
+    /// The value of a replaced agent's parameter, when set.
+    pub fn legacy(&self, name: &str) -> Option<&str> {
+        self.legacy
+            .iter()
+            .find(|u| u.foreign.name == name)
+            .map(|u| u.value.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The one log line saying what became of the replaced agents'
+    /// parameters (renamed ones are read as ours and need no word).
+    pub fn legacy_summary(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .legacy
+            .iter()
+            .filter(|u| !matches!(u.foreign.fate, Fate::Renamed(_)))
+            .map(|u| {
+                let lost = if u.foreign.loses(&u.value) {
+                    " (THIS VALUE'S MEANING IS LOST)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{}={} {}{lost}",
+                    u.foreign.name,
+                    shorten(&u.value),
+                    u.foreign.what()
+                )
+            })
+            .collect();
+        let agent = self.legacy.first()?.agent;
+        (!parts.is_empty()).then(|| format!("parameters of {agent}: {}", parts.join("; ")))
+    }
+
+    /// Whether a replaced agent's parameter is set to a value whose meaning
+    /// this agent cannot keep.
+    pub fn loses_meaning(&self) -> bool {
+        self.legacy.iter().any(|u| u.foreign.loses(&u.value))
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
@@ -360,6 +450,47 @@ mod tests {
         assert!(p.unknown.is_empty());
         let p = Params::parse(T, &env(&[("port", "i-1"), ("plug", "i-2")])).unwrap();
         assert_eq!(p.str("plug"), Some("i-2"));
+    }
+
+    #[test]
+    fn replaced_agents_parameters_are_read_kept_or_reported() {
+        use crate::core::legacy::{Foreign, Replaces};
+        const T: &[Param] = &[Param::string("ip", "ip"), Param::string("mode", "m")];
+        const R: &[Replaces] = &[Replaces {
+            agent: "ocf:heartbeat:old",
+            params: &[
+                Foreign::renamed("address", Kind::String, "ip"),
+                Foreign::ignored("awscli", Kind::String, "no CLI here"),
+                Foreign::lost("lookup", Kind::String, &["Id"], "gone"),
+            ],
+            defaults: &[],
+        }];
+        let e = env(&[
+            ("address", "10.0.0.1"),
+            ("awscli", "/usr/bin/aws"),
+            ("lookup", "Other"),
+        ]);
+        let p = Params::parse_replacing(T, R, &e).unwrap();
+        assert_eq!(p.str("ip"), Some("10.0.0.1"));
+        assert!(p.unknown.is_empty(), "{:?}", p.unknown);
+        assert_eq!(p.legacy("awscli"), Some("/usr/bin/aws"));
+        assert!(p.loses_meaning());
+        let line = p.legacy_summary().unwrap();
+        assert!(
+            line.contains("awscli=/usr/bin/aws ignored: no CLI here"),
+            "{line}"
+        );
+        assert!(
+            line.contains("MEANING IS LOST") && !line.contains("address"),
+            "{line}"
+        );
+        // Ours wins over the replaced agent's name.
+        let e = env(&[("address", "10.0.0.1"), ("ip", "10.0.0.2")]);
+        let p = Params::parse_replacing(T, R, &e).unwrap();
+        assert_eq!(p.str("ip"), Some("10.0.0.2"));
+        // Without the table, they are unknown.
+        let p = Params::parse(T, &env(&[("awscli", "x")])).unwrap();
+        assert_eq!(p.unknown, vec!["awscli".to_string()]);
     }
 
     #[test]

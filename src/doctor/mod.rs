@@ -201,7 +201,7 @@ fn configure(
     deadline: Deadline,
     r: &mut Report,
 ) -> Option<Box<dyn Checks>> {
-    let params = match Params::parse(spec.params, &env.reskeys) {
+    let params = match Params::parse_replacing(spec.params, spec.replaces, &env.reskeys) {
         Ok(p) => p,
         Err(e) => {
             r.fail("parameters", e.0, "correct the parameter on the resource");

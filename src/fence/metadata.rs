@@ -87,6 +87,45 @@ fn parameter(w: &mut W, spec: &Meta, p: &Param, name: &str, alias_of: bool) -> s
     Ok(())
 }
 
+/// A replaced agent's parameter: accepted on stdin, deprecated, no getopt
+/// letter (fence-agents' schema wants a getopt; the long form is ours).
+fn replaced(w: &mut W, f: &crate::core::legacy::Foreign, text: &str) -> std::io::Result<()> {
+    let mut el = BytesStart::new("parameter");
+    el.push_attribute(("name", f.name));
+    el.push_attribute(("unique", "0"));
+    el.push_attribute(("required", "0"));
+    el.push_attribute(("deprecated", "1"));
+    w.write_event(Event::Start(el))?;
+    let mut g = BytesStart::new("getopt");
+    let value = if f.kind == Kind::Boolean {
+        String::new()
+    } else {
+        format!("=[{}]", f.name)
+    };
+    g.push_attribute((
+        "mixed",
+        format!("--{}{value}", f.name.replace('_', "-")).as_str(),
+    ));
+    w.write_event(Event::Empty(g))?;
+    let mut c = BytesStart::new("content");
+    c.push_attribute((
+        "type",
+        if f.kind == Kind::Boolean {
+            "boolean"
+        } else {
+            "string"
+        },
+    ));
+    w.write_event(Event::Empty(c))?;
+    let mut sd = BytesStart::new("shortdesc");
+    sd.push_attribute(("lang", "en"));
+    w.write_event(Event::Start(sd))?;
+    w.write_event(Event::Text(BytesText::new(text)))?;
+    w.write_event(Event::End(BytesEnd::new("shortdesc")))?;
+    w.write_event(Event::End(BytesEnd::new("parameter")))?;
+    Ok(())
+}
+
 fn write_all(w: &mut W, spec: &Meta) -> std::io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", None, None)))?;
     let mut root = BytesStart::new("resource-agent");
@@ -104,6 +143,10 @@ fn write_all(w: &mut W, spec: &Meta) -> std::io::Result<()> {
         for a in p.aliases {
             parameter(w, spec, p, a, true)?;
         }
+    }
+    let own = |n: &str| spec.params.iter().any(|p| p.answers_to(n));
+    for (agent, f) in crate::core::legacy::accepted(spec.replaces, own) {
+        replaced(w, f, &f.description(agent))?;
     }
     w.write_event(Event::End(BytesEnd::new("parameters")))?;
     w.write_event(Event::Start(BytesStart::new("actions")))?;

@@ -27,6 +27,7 @@ pub struct Meta {
     /// The parameter pacemaker-fenced passes the target in.
     pub host_argument: &'static str,
     pub params: &'static [Param],
+    pub replaces: &'static [crate::core::legacy::Replaces],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +198,11 @@ pub fn run(spec: &Meta, new: Configure, args: &[String], stdin: &mut dyn Read) -
         .get("verbose")
         .and_then(|v| crate::core::params::parse_bool(v))
         .unwrap_or(false)
+        // fence-agents' verbose_level (fence_aws configurations): any level.
+        || raw
+            .get("verbose_level")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .is_some_and(|n| n > 0)
         || matches!(
             std::env::var("HA_debug").as_deref(),
             Ok("1") | Ok("yes") | Ok("true")
@@ -237,12 +243,19 @@ fn act(
     action: Action,
     raw: &std::collections::BTreeMap<String, String>,
 ) -> Result<i32, Failure> {
-    let params = Params::parse(spec.params, raw)?;
+    let params = Params::parse_replacing(spec.params, spec.replaces, raw)?;
     for name in &params.unknown {
         ::log::warn!(
             "ignoring unknown parameter '{name}' (not in {}'s metadata; a typo?)",
             spec.name
         );
+    }
+    if let Some(line) = params.legacy_summary() {
+        if params.loses_meaning() {
+            ::log::warn!("{line}");
+        } else if matches!(action, Action::Off | Action::Reboot | Action::Monitor) {
+            ::log::info!("{line}");
+        }
     }
     let power_timeout = Duration::from_secs(params.int("power_timeout").max(1) as u64);
     if matches!(action, Action::Off | Action::Reboot) {

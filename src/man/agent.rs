@@ -109,6 +109,8 @@ pub fn agent_page(spec: &Spec, meta: &Meta) -> String {
         );
     }
 
+    out.push_str(&super::replaced_section(spec));
+
     out.push_str(".SH SUPPORTED ACTIONS\n.PP\n");
     out.push_str("This resource agent supports the following actions (operations):\n");
     for name in action_names(meta) {

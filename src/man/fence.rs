@@ -82,6 +82,7 @@ pub fn page(spec: &Spec, meta: &Meta) -> String {
         let _ = writeln!(out, ".br\n{}", esc(&format!("({})", facts.join(", "))));
     }
 
+    out.push_str(&super::replaced_section(spec));
     out.push_str(".SH ACTIONS\n");
     for a in Action::ALL {
         let _ = writeln!(

@@ -86,6 +86,51 @@ pub fn agent_page(spec: &Spec) -> String {
     }
 }
 
+/// The page section on the agents this one replaces: each of their
+/// parameters and what becomes of it (the same table parsing uses).
+pub(crate) fn replaced_section(spec: &Spec) -> String {
+    use std::fmt::Write;
+    if spec.replaces.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(".SH REPLACED AGENTS\n.PP\n");
+    let _ = writeln!(
+        out,
+        "{}",
+        roff::esc(&format!(
+            "A resource configured for {} keeps working with the agent name changed: \
+             every parameter of it is accepted, with the same meaning where one exists; \
+             ocf-aws migrate converts a running cluster.",
+            spec.replaces
+                .iter()
+                .map(|r| r.agent)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+    );
+    for r in spec.replaces {
+        let _ = writeln!(out, ".SS {}", roff::esc(r.agent));
+        for f in r.params {
+            let _ = writeln!(
+                out,
+                ".TP\n\\fB{}\\fR\n{}",
+                roff::esc(f.name),
+                roff::esc(&f.what())
+            );
+        }
+        for (name, value) in r.defaults {
+            let _ = writeln!(
+                out,
+                ".PP\n{}",
+                roff::esc(&format!(
+                    "Its default {name}={value} is not ours: ocf-aws migrate writes it out."
+                ))
+            );
+        }
+    }
+    out
+}
+
 /// The section of an agent's page.
 pub fn section(spec: &Spec) -> u8 {
     if spec.is_fence() {
@@ -216,7 +261,20 @@ mod tests {
         for spec in agents::resource_agents() {
             let page = agent_page(spec);
             let (params, actions) = from_metadata(spec);
+            // The replaced agents' parameters have their own section.
+            let (old, params): (Vec<_>, Vec<_>) = params
+                .into_iter()
+                .partition(|p| p.shortdesc.starts_with("Deprecated:"));
             assert_eq!(params.len(), spec.params.len(), "{}", spec.name);
+            for p in &old {
+                let entry = format!(".TP\n\\fB{}\\fR\n", esc(&p.name));
+                assert!(
+                    page.contains(&entry),
+                    "{}: {} not in REPLACED AGENTS",
+                    spec.name,
+                    p.name
+                );
+            }
             for p in &params {
                 let head = format!("\\fB{}\\fR \\- {}\n", esc(&p.name), esc(&p.shortdesc));
                 assert!(page.contains(&head), "{}: no entry {head:?}", spec.name);

@@ -164,8 +164,17 @@ fn ip_cmd(args: &[&str]) -> OcfResult<(bool, String)> {
 /// Add `ip/32` (IPv6: `ip/128`) to `dev`. Already there is success
 /// (idempotent start).
 pub fn add_address(dev: &str, ip: impl Into<IpAddr>) -> OcfResult<()> {
+    add_address_labelled(dev, ip, None)
+}
+
+/// `add_address` with an address label (`eth0:vip`, IPv4 only).
+pub fn add_address_labelled(
+    dev: &str,
+    ip: impl Into<IpAddr>,
+    label: Option<&str>,
+) -> OcfResult<()> {
     let ip = ip.into();
-    add_address_prefix(dev, ip, host_prefix(ip))
+    add_address_with(dev, ip, host_prefix(ip), label)
 }
 
 fn family(ip: IpAddr) -> &'static str {
@@ -181,7 +190,10 @@ fn family(ip: IpAddr) -> &'static str {
 /// skips duplicate address detection (`nodad`): it moved here from another
 /// node, and a tentative address would not answer for a second or more.
 pub fn add_address_prefix(dev: &str, ip: impl Into<IpAddr>, prefix: u8) -> OcfResult<()> {
-    let ip = ip.into();
+    add_address_with(dev, ip.into(), prefix, None)
+}
+
+fn add_address_with(dev: &str, ip: IpAddr, prefix: u8, label: Option<&str>) -> OcfResult<()> {
     if has_address(dev, ip)? {
         return Ok(());
     }
@@ -189,6 +201,9 @@ pub fn add_address_prefix(dev: &str, ip: impl Into<IpAddr>, prefix: u8) -> OcfRe
     let mut argv = vec![family(ip), "addr", "add", &cidr, "dev", dev];
     if ip.is_ipv6() {
         argv.push("nodad");
+    }
+    if let Some(l) = label {
+        argv.extend(["label", l]);
     }
     let (ok, err) = ip_cmd(&argv)?;
     if ok || has_address(dev, ip)? {

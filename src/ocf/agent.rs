@@ -43,6 +43,7 @@ pub struct Meta {
     pub shortdesc: &'static str,
     pub longdesc: &'static str,
     pub params: &'static [Param],
+    pub replaces: &'static [crate::core::legacy::Replaces],
     pub actions: &'static [ActionSpec],
 }
 

@@ -52,6 +52,28 @@ fn write_all(w: &mut W, spec: &Meta) -> std::io::Result<()> {
         w.write_event(Event::Empty(c))?;
         w.write_event(Event::End(BytesEnd::new("parameter")))?;
     }
+    // The replaced agents' parameters, so that pcs accepts a configuration
+    // written for them without --force. ra-api-1.dtd has no <deprecated>
+    // element, so the descriptions say it.
+    let own = |n: &str| spec.params.iter().any(|p| p.answers_to(n));
+    for (agent, f) in crate::core::legacy::accepted(spec.replaces, own) {
+        let mut el = BytesStart::new("parameter");
+        el.push_attribute(("name", f.name));
+        el.push_attribute(("unique", "0"));
+        el.push_attribute(("required", "0"));
+        w.write_event(Event::Start(el))?;
+        let text = f.description(agent);
+        text_elem(w, "longdesc", &[("lang", "en")], &text)?;
+        let short = match f.fate {
+            crate::core::legacy::Fate::Renamed(ours) => format!("Deprecated: use {ours}"),
+            _ => format!("Deprecated: from {}", agent.short_name()),
+        };
+        text_elem(w, "shortdesc", &[("lang", "en")], &short)?;
+        let mut c = BytesStart::new("content");
+        c.push_attribute(("type", f.kind.content_type()));
+        w.write_event(Event::Empty(c))?;
+        w.write_event(Event::End(BytesEnd::new("parameter")))?;
+    }
     w.write_event(Event::End(BytesEnd::new("parameters")))?;
 
     w.write_event(Event::Start(BytesStart::new("actions")))?;

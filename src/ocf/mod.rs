@@ -136,7 +136,7 @@ fn run_action(spec: &Meta, new: Configure, action: Action, env: OcfEnv) -> OcfRe
         deadline.budget()
     );
 
-    let params = match Params::parse(spec.params, &env.reskeys) {
+    let params = match Params::parse_replacing(spec.params, spec.replaces, &env.reskeys) {
         Ok(p) => p,
         // Pacemaker stops with the parameters of the last successful start,
         // so parameters that do not even parse were never started with:
@@ -154,6 +154,7 @@ fn run_action(spec: &Meta, new: Configure, action: Action, env: OcfEnv) -> OcfRe
             spec.name
         );
     }
+    log_legacy(&params, action);
     let ctx = Ctx {
         agent: spec.name,
         env,
@@ -189,6 +190,22 @@ fn run_action(spec: &Meta, new: Configure, action: Action, env: OcfEnv) -> OcfRe
             Err(OcfError::generic(e.reason))
         }
         (_, Err(e)) => Err(e),
+    }
+}
+
+/// Said once per start and validation (every monitor would flood the log):
+/// what became of the replaced agent's parameters, and loudly when one of
+/// them loses its meaning here.
+fn log_legacy(params: &Params, action: Action) {
+    let Some(line) = params.legacy_summary() else {
+        return;
+    };
+    if params.loses_meaning() {
+        ::log::warn!("{line}");
+    } else if matches!(action, Action::Start | Action::ValidateAll) {
+        ::log::info!("{line}");
+    } else {
+        ::log::debug!("{line}");
     }
 }
 

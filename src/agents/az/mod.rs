@@ -38,6 +38,8 @@ pub const SPEC: Spec = Spec {
     iam: IAM,
     services: &[Service::Ec2],
     examples: &["az.crm", "az.pcs", "group.crm", "group.pcs"],
+    // Nothing of ClusterLabs' does this.
+    replaces: &[],
     personality: Personality::Resource {
         actions: &[
             ActionSpec::new("start", 30),

@@ -7,6 +7,7 @@
 mod config;
 mod doctor;
 pub mod names;
+mod replaces;
 
 use super::settle::{self, now_s};
 use super::{Personality, Spec, API_FAILURE};
@@ -50,6 +51,7 @@ pub const SPEC: Spec = Spec {
     iam: IAM,
     services: &[Service::Route53],
     examples: &["dns.crm", "dns.pcs", "group.crm", "group.pcs"],
+    replaces: replaces::REPLACES,
     personality: Personality::Resource {
         actions: &[
             ActionSpec::new("start", 120),

@@ -5,6 +5,7 @@
 
 mod config;
 mod doctor;
+mod replaces;
 
 use super::local::{self, Local};
 use super::{settle, Personality, Spec, API_FAILURE};
@@ -37,6 +38,7 @@ pub const SPEC: Spec = Spec {
     iam: IAM,
     services: &[Service::Ec2],
     examples: &["eip.crm", "eip.pcs"],
+    replaces: replaces::REPLACES,
     personality: Personality::Resource {
         actions: &[
             ActionSpec::new("start", 30),

@@ -11,6 +11,7 @@
 //! and poll ends within `power_timeout`.
 
 mod doctor;
+mod replaces;
 
 use super::{ids, Personality, Spec};
 use crate::aws::iam::{Permission, Scope};
@@ -39,6 +40,7 @@ pub const SPEC: Spec = Spec {
     iam: IAM,
     services: &[Service::Ec2],
     examples: &["fencing.crm", "fencing.pcs"],
+    replaces: replaces::REPLACES,
     personality: Personality::Fence {
         vendor_url: "https://aws.amazon.com/ec2/",
         new: |ctx| {

@@ -7,6 +7,7 @@
 
 mod assign;
 mod doctor;
+mod replaces;
 
 use super::local::{self, Local};
 use super::{settle, ApiFailure, Personality, Spec, API_FAILURE};
@@ -46,6 +47,7 @@ pub const SPEC: Spec = Spec {
     iam: IAM,
     services: &[Service::Ec2],
     examples: &["secondary-ip.crm", "secondary-ip.pcs"],
+    replaces: replaces::REPLACES,
     personality: Personality::Resource {
         actions: &[
             ActionSpec::new("start", 30),

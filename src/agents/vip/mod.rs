@@ -8,17 +8,16 @@
 mod config;
 mod doctor;
 mod race;
+mod replaces;
 mod routes;
 
 use super::local::{self, Local};
-use super::{Personality, Spec, API_FAILURE};
+use super::{Personality, Spec};
 use crate::aws::ec2;
 use crate::aws::iam::{Permission, Scope};
 use crate::aws::imds::Imds;
-use crate::aws::options::with_aws_settings;
 use crate::aws::{Service, Session};
 use crate::core::state::StateFile;
-use crate::core::Param;
 use crate::net;
 use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
 use config::Config;
@@ -39,10 +38,11 @@ pub const SPEC: Spec = Spec {
         no API call; depth 10 also checks every managed route (set OCF_CHECK_LEVEL=10 \
         on a slower monitor). Stop removes only the local address: it never needs \
         the AWS API, so an AWS outage can never make a stop fail.",
-    params: PARAMS,
+    params: config::PARAMS,
     iam: IAM,
     services: &[Service::Ec2],
     examples: &["vip.crm", "vip.pcs", "group.crm", "group.pcs"],
+    replaces: replaces::REPLACES,
     personality: Personality::Resource {
         actions: &[
             ActionSpec::new("start", 30),
@@ -97,67 +97,7 @@ const IAM: &[Permission] = &[
     .under_role(ROUTING_TABLE_ROLE),
 ];
 
-const ROUTING_TABLE_ROLE: &str = "routing_table_role";
-
-const PARAMS: &[Param] = with_aws_settings![
-    Param::string("ip", "The overlay IPv4 or IPv6 address")
-        .required()
-        .unique()
-        .long(
-            "The overlay (virtual) address, IPv4 (e.g. 192.168.100.10, routed as ip/32) \
-             or IPv6 (e.g. fd00:ac1::10, routed as ip/128 and held as ip/128). It must \
-             lie outside every CIDR block of its family of the VPC: AWS does not let a \
-             route table send an address of the VPC's own range anywhere but the VPC. \
-             For a dual-stack overlay, configure two vip resources.",
-        ),
-    Param::string("routing_table", "Route tables to manage (comma separated)").long(
-        "Route table ids to point at this node, e.g. rtb-0123abcd,rtb-4567ef01. A listed \
-         table without a route for ip/32 (ip/128) gets one. Default: every route table \
-         of the VPC that has a route for ip/32 (ip/128) (create that route once, in each \
-         table whose subnets' clients must reach the address).",
-    ),
-    Param::string(
-        ROUTING_TABLE_ROLE,
-        "IAM role for the route-table calls only"
-    )
-    .long(
-        "Make the route-table calls (DescribeRouteTables, ReplaceRoute, CreateRoute, and \
-         DescribeVpcs for vpc_id) as this IAM role, e.g. \
-         arn:aws:iam::111122223333:role/ha-routes: in a shared VPC the route tables \
-         belong to the network account. The ENI calls (source/destination check) keep \
-         this node's own credentials, which assume the role (sts:AssumeRole, with \
-         external_id if set) at each action that changes or checks routes. Not \
-         together with role_arn (which makes every call as one role).",
-    ),
-    Param::string("vpc_id", "VPC of the route tables")
-        .long("Limit route-table discovery to this VPC. Default: the VPC of this node's ENI."),
-    Param::string("interface", "Local network device to hold the address").long(
-        "Local device that gets ip/32 (ip/128), e.g. eth0 or ens5. Default: the device of the \
-         instance's primary ENI.",
-    ),
-    Param::string("eni_id", "ENI the routes point at").long(
-        "The network interface (eni-…) the routes point at. Default: the ENI behind \
-         interface, looked up in the instance metadata by MAC address.",
-    ),
-    Param::boolean(
-        "check_source_dest",
-        "Refuse to start while source/dest check is on",
-    )
-    .default("true")
-    .long(
-        "Start fails with a reason when the ENI still has source/destination \
-             checking enabled: the instance would drop every packet for the overlay \
-             address. Costs one DescribeNetworkInterfaces call on the first start of \
-             the ENI on a node after boot (a passed check is remembered).",
-    ),
-    Param::boolean("fix_source_dest", "Turn source/dest check off on start")
-        .default("false")
-        .long(
-            "Instead of failing, disable source/destination checking on the ENI at \
-             start (ec2:ModifyNetworkInterfaceAttribute).",
-        ),
-    API_FAILURE,
-];
+pub(crate) const ROUTING_TABLE_ROLE: &str = "routing_table_role";
 
 /// A configured vip resource: every action works from its validated
 /// parameters.
@@ -338,7 +278,8 @@ impl Agent for Vip {
             }
             r => r?,
         };
-        net::add_address(&local.device, c.ip)?;
+        let label = c.label(&local.device)?;
+        net::add_address_labelled(&local.device, c.ip, label.as_deref())?;
         let tables: Vec<&str> = routes.iter().map(|r| r.table_id.as_str()).collect();
         self.state(ctx).record(&[
             ("ip", &c.ip.to_string()),
@@ -388,7 +329,8 @@ impl Agent for Vip {
                 None => format!("{} is not on this node", c.ip),
             }));
         };
-        if ctx.depth < 10 {
+        // aws-vpc-move-ip's monapi: the API check at every depth.
+        if ctx.depth < 10 && !c.monapi {
             return Ok(());
         }
         match self.check_routes(ctx, &device, state.as_ref()) {
