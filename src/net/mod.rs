@@ -60,7 +60,7 @@ pub fn devices_with(ip: impl Into<IpAddr>) -> OcfResult<Vec<String>> {
         .map_err(|e| OcfError::generic(format!("cannot list local addresses: {e}")))?;
     let mut devs: Vec<String> = addrs
         .filter(|a| a.address.as_ref().and_then(ip_of) == Some(ip))
-        .map(|a| a.interface_name)
+        .map(|a| device_of(&a.interface_name).to_string())
         .collect();
     devs.sort();
     devs.dedup();
@@ -74,9 +74,15 @@ fn ip_of(s: &nix::sys::socket::SockaddrStorage) -> Option<IpAddr> {
 }
 
 /// The prefix length `ip` has on `dev`.
+/// getifaddrs names a labelled IPv4 address by its label (`eth0:vip`);
+/// a device name cannot contain ':', so the device is what precedes it.
+fn device_of(name: &str) -> &str {
+    name.split(':').next().unwrap_or(name)
+}
+
 fn prefix_of(dev: &str, ip: IpAddr) -> Option<u8> {
     let addrs = nix::ifaddrs::getifaddrs().ok()?;
-    for a in addrs.filter(|a| a.interface_name == dev) {
+    for a in addrs.filter(|a| device_of(&a.interface_name) == dev) {
         if a.address.as_ref().and_then(ip_of) == Some(ip) {
             let ones = match a.netmask.as_ref().and_then(ip_of)? {
                 IpAddr::V4(m) => u32::from(m).count_ones(),

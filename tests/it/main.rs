@@ -10,6 +10,7 @@
 
 mod agents;
 mod az;
+mod clusterlabs;
 mod dns;
 mod doctor;
 mod eip;
@@ -44,6 +45,7 @@ fn main() {
         reachable::tests(),
         ipv6::tests(),
         secondary_ip::tests(),
+        clusterlabs::tests(),
         xacct::tests(),
         floor::tests(),
         doctor::tests(),
