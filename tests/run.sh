@@ -52,6 +52,29 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 
+# A fresh clone (CI clones anew each time) would build the AWS SDK and
+# create the Python venvs from nothing, ~10 of its minutes. Its builds and
+# venvs go to one directory kept between runs instead: cargo rebuilds what
+# changed (always our crate: the clone's files are new), each venv is
+# rebuilt when its requirements' hash changes, and a bare machine just
+# starts with an empty cache. `target` becomes a link to it, so every
+# target/... path the scripts use still holds. A checkout that already has
+# target/ (or sets CARGO_TARGET_DIR) keeps its own; OCF_AWS_BUILD_CACHE=
+# (empty) turns this off.
+cache=${OCF_AWS_BUILD_CACHE-/var/cache/ocf-aws/build}
+if [[ -n $cache && -z ${CARGO_TARGET_DIR:-} && ! -e target && ! -L target ]]; then
+    stage "build cache for this fresh clone: $cache"
+    mkdir -p "$cache/target"
+    ln -s "$cache/target" target
+    export CARGO_TARGET_DIR=$cache/target
+    export OCF_AWS_VENV=${OCF_AWS_VENV:-$cache/venv-moto}
+    export OCF_AWS_AWSCLI_VENV=${OCF_AWS_AWSCLI_VENV:-$cache/venv-awscli}
+    export OCF_AWS_FENCE_AWS_DIR=${OCF_AWS_FENCE_AWS_DIR:-$cache/fence-aws-boto3}
+    export OCF_AWS_ZIG_VENV=${OCF_AWS_ZIG_VENV:-$cache/venv-zig}
+fi
+# Packages of an earlier run (another version) must not be what is tested.
+rm -rf target/packages
+
 stage "Debian packages and Rust toolchain (tests/deps.sh)"
 # shellcheck source=tests/deps.sh
 . tests/deps.sh
