@@ -239,7 +239,7 @@ hana_pattern() {
 promoted_then_started() {
     local log promote start
     log=$(node_dir "$1")/var/log/pacemaker/pacemaker.log
-    promote=$(grep -n "Result of promote operation for rsc_hana on $1: OK" "$log" | tail -n1 | cut -d: -f1)
+    promote=$(grep -ni "Result of promote operation for rsc_hana on $1: ok" "$log" | tail -n1 | cut -d: -f1)
     start=$(grep -n "Requesting local execution of start operation for rsc_vip on $1" "$log" | tail -n1 | cut -d: -f1)
     { [[ -n $promote && -n $start ]] && ((promote < start)); } ||
         { fail "$1's log: rsc_hana's promote (line ${promote:-none}) should come before rsc_vip's start (line ${start:-none})"; return 1; }
