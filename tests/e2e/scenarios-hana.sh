@@ -148,7 +148,18 @@ guide_round() {
         [[ $v == "${p#*=}" ]] || bad+=" ${p%%=*}=${v:-unset}"
     done
     [[ -z $bad ]] || { fail "$file: cluster properties:$bad"; return 1; }
-    say "$file: stonith-enabled=true stonith-timeout=600 priority-fencing-delay=20 ${GUIDE_PROPS:-}maintenance-mode=false"
+    # Every set of defaults says the guide's value: the seeded CIB has a
+    # set of its own, as pcs cluster setup makes one; pcs's `resource
+    # defaults update` changes that set, crmsh's rsc_defaults line adds its
+    # own (rsc-options) after the RHEL round has changed it.
+    for p in rsc_defaults:resource-stickiness=1000 rsc_defaults:migration-threshold=5000 op_defaults:timeout=600; do
+        v=$(nx node1 cibadmin --query --scope "${p%%:*}" |
+            xmllint --xpath "//nvpair[@name='$(cut -d: -f2 <<<"${p%%=*}")']/@value" - 2>/dev/null |
+            grep -o '"[^"]*"' | tr -d '"' | sort -u | tr '\n' ' ')
+        [[ $v == "${p#*=} " ]] || bad+=" ${p%%=*}=${v:-unset}"
+    done
+    [[ -z $bad ]] || { fail "$file: defaults:$bad"; return 1; }
+    say "$file: stonith-enabled=true stonith-timeout=600 priority-fencing-delay=20 ${GUIDE_PROPS:-}maintenance-mode=false; rsc_defaults resource-stickiness=1000 migration-threshold=5000, op_defaults timeout=600"
 }
 guide_others_on() { # VIEW FENCE
     [[ $(where "$1" rsc_SAPHanaTopology_HDB_HDB00) == node1,node2 && -n $(where "$1" "$2") ]]
