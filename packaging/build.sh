@@ -68,8 +68,9 @@ done
 doc=$stage/usr/share/doc/ocf-aws
 install -D -m 0644 README.md "$doc/README.md"
 install -D -m 0644 packaging/copyright "$doc/copyright"
-mkdir -p "$doc/crm-examples"
-install -m 0644 crm-examples/* "$doc/crm-examples/"
+mkdir -p "$doc/crm-examples/guides"
+install -m 0644 crm-examples/*.* "$doc/crm-examples/"
+install -m 0644 crm-examples/guides/* "$doc/crm-examples/guides/"
 
 # The .deb. cargo-deb writes the copyright file itself, from the same
 # packaging/copyright (license-file); the staged one is the .rpm's.

@@ -24,6 +24,9 @@
 #  10 AZ health with pcs (group.pcs)
 #  11 secondary-ip, both nodes in one subnet (secondary-ip.crm): crash of node1 ->
 #     fenced, the address moves to node2's ENI and device; move back
+#  14 AWS's SAP HANA guides (guides/rhel-sap-hana.pcs, guides/sles-sap-hana.crm), only the
+#     agent names changed: load without --force, start, addresses, fencing (reboot, off)
+#  15 SAP HANA pattern (hana.crm, hana.pcs): addresses follow the promoted instance
 #
 # Every cluster runs with fencing (fence_ec2 from the example files) and a
 # fate watcher that turns a stopped instance into a dead node (lib.sh).
@@ -36,7 +39,7 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
-ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11)
+ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11 14 15)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
@@ -110,6 +113,8 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/scenarios-solo.sh"
 # shellcheck source=tests/e2e/scenarios-secondary-ip.sh
 . "$E2E_DIR/scenarios-secondary-ip.sh"
+# shellcheck source=tests/e2e/scenarios-hana.sh
+. "$E2E_DIR/scenarios-hana.sh"
 if [[ -n ${E2E_EXTRA:-} ]]; then
     # shellcheck disable=SC1090
     . "$E2E_EXTRA"

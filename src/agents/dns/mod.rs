@@ -50,7 +50,14 @@ pub const SPEC: Spec = Spec {
     params: PARAMS,
     iam: IAM,
     services: &[Service::Route53],
-    examples: &["dns.crm", "dns.pcs", "group.crm", "group.pcs"],
+    examples: &[
+        "dns.crm",
+        "dns.pcs",
+        "group.crm",
+        "group.pcs",
+        "hana.crm",
+        "hana.pcs",
+    ],
     replaces: replaces::REPLACES,
     personality: Personality::Resource {
         actions: &[

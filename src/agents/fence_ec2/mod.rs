@@ -39,7 +39,14 @@ pub const SPEC: Spec = Spec {
     params: PARAMS,
     iam: IAM,
     services: &[Service::Ec2],
-    examples: &["fencing.crm", "fencing.pcs"],
+    examples: &[
+        "fencing.crm",
+        "fencing.pcs",
+        "hana.crm",
+        "hana.pcs",
+        "guides/rhel-sap-hana.pcs",
+        "guides/sles-sap-hana.crm",
+    ],
     replaces: replaces::REPLACES,
     personality: Personality::Fence {
         vendor_url: "https://aws.amazon.com/ec2/",

@@ -41,7 +41,16 @@ pub const SPEC: Spec = Spec {
     params: config::PARAMS,
     iam: IAM,
     services: &[Service::Ec2],
-    examples: &["vip.crm", "vip.pcs", "group.crm", "group.pcs"],
+    examples: &[
+        "vip.crm",
+        "vip.pcs",
+        "group.crm",
+        "group.pcs",
+        "hana.crm",
+        "hana.pcs",
+        "guides/rhel-sap-hana.pcs",
+        "guides/sles-sap-hana.crm",
+    ],
     replaces: replaces::REPLACES,
     personality: Personality::Resource {
         actions: &[
