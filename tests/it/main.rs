@@ -19,6 +19,7 @@ mod floor;
 mod fuzz;
 mod iam;
 mod ipv6;
+mod migrate;
 mod reachable;
 mod secondary_ip;
 mod stale;
@@ -47,6 +48,7 @@ fn main() {
         xacct::tests(),
         floor::tests(),
         doctor::tests(),
+        migrate::tests(),
         // Deadline-bound too, but after the fault tests, not beside them.
         fence::tests(),
         fuzz::tests(),
