@@ -96,6 +96,17 @@ impl Ctx {
         StateFile::new(&self.env.run_dir(), self.agent, instance)
     }
 
+    /// Whether a probe takes over what AWS shows at this node although no
+    /// start ran here: only for an unmanaged resource, which Pacemaker does
+    /// not act on, so that a resource started by another agent (the
+    /// ClusterLabs one `ocf-aws migrate` replaces) and reprobed is found
+    /// running where it runs, not stopped and started again. A managed
+    /// resource's probe never adopts: after a reboot, an address still
+    /// pointing at this node is a leftover, not a running resource.
+    pub fn adopting(&self) -> bool {
+        self.probe && self.env.unmanaged
+    }
+
     /// The metadata client with the node's identity cache; a probe only
     /// reads the cache (probes change nothing).
     pub fn imds(&self, aws: &AwsOptions) -> Imds {

@@ -28,6 +28,9 @@ pub struct OcfEnv {
     pub aws: AwsEnv,
     /// Base of the agents' run directory (`HA_RSCTMP`, as resource-agents).
     pub rsctmp: Option<String>,
+    /// `OCF_RESKEY_CRM_meta_is_managed` is false: Pacemaker does not act on
+    /// what the resource's actions report.
+    pub unmanaged: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -69,6 +72,12 @@ impl OcfEnv {
             log_facility: var("HA_LOGFACILITY").filter(|f| f != "none"),
             aws: AwsEnv::from_process(),
             rsctmp: var("HA_RSCTMP"),
+            unmanaged: var("OCF_RESKEY_CRM_meta_is_managed").is_some_and(|v| {
+                matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "false" | "no" | "0" | "off" | "n"
+                )
+            }),
         }
     }
 

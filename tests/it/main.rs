@@ -8,6 +8,7 @@
 //! hand-kept copy; what a test needs to know about each agent is the table
 //! in `agents.rs`.
 
+mod adopt;
 mod agents;
 mod az;
 mod dns;
@@ -49,6 +50,7 @@ fn main() {
         floor::tests(),
         doctor::tests(),
         migrate::tests(),
+        adopt::tests(),
         // Deadline-bound too, but after the fault tests, not beside them.
         fence::tests(),
         fuzz::tests(),
