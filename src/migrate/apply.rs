@@ -6,12 +6,12 @@
 //! names the old agent: stop with that one, start with ours), and a stop
 //! of the replaced agents undoes what they did (awseip's disassociates the
 //! Elastic IP). On a live cluster the switch therefore happens with each
-//! converted resource unmanaged: the first transaction converts them and
-//! sets `is-managed=false`, so the scheduled restart is not carried out;
-//! `crm_resource --refresh` then forgets their history and probes them
-//! with our agents, which find the routes, the address and the record in
-//! place and report them running; once the cluster settles, a second
-//! transaction gives them back their previous `is-managed`.
+//! converted resource held (`managed`: maintenance, so the scheduled
+//! restart is not carried out and the old agent's monitor is not run with
+//! the new parameters); `crm_resource --refresh` then forgets their history
+//! and probes them with our agents, which find the routes, the address and
+//! the record in place and report them running; once the cluster settles,
+//! a second transaction releases them.
 
 use super::cib;
 use super::plan::Conversion;
@@ -101,8 +101,8 @@ fn replace(xml: &str) -> Result<(), String> {
     result
 }
 
-/// Writes the converted document; on a live cluster, completes the switch
-/// (refresh, settle, is-managed back). A message for the user on failure.
+/// Writes the converted document; on a live cluster (`held`), completes
+/// the switch: reprobe, settle, `finish`. A message for the user on failure.
 pub fn apply(doc: &[cib::Node], done: &[Conversion], settle: Duration) -> Result<(), String> {
     replace(&cib::write(doc)).map_err(|e| {
         format!(
@@ -110,21 +110,38 @@ pub fn apply(doc: &[cib::Node], done: &[Conversion], settle: Duration) -> Result
              ocf-aws migrate --apply again"
         )
     })?;
+    let held = done.iter().any(|c| c.held);
     if file_mode() {
-        println!("Converted {} resource(s) in the CIB file.", done.len());
+        println!(
+            "Converted {} resource(s) in the CIB file{}.",
+            done.len(),
+            if held {
+                ", held for the switch: push it, refresh them, then run ocf-aws migrate --finish"
+            } else {
+                ""
+            }
+        );
+        return Ok(());
+    }
+    if !held {
+        println!("Converted {} resource(s).", done.len());
         return Ok(());
     }
     println!(
-        "Converted {} resource(s), unmanaged for the switch; probing them with the new agents.",
+        "Converted {} resource(s), held in maintenance for the switch; probing them with the \
+         new agents.",
         done.len()
     );
     let mut trouble = Vec::new();
-    for c in done {
-        let o = run("crm_resource", &["--refresh", "--resource", &c.id])?;
+    // A group or clone is refreshed whole (Pacemaker refreshes a member's
+    // group with it): once each.
+    let mut tops: Vec<&str> = done.iter().map(|c| c.top.as_str()).collect();
+    tops.dedup();
+    for top in tops {
+        let o = run("crm_resource", &["--refresh", "--resource", top])?;
         if !o.status.success() {
             trouble.push(format!(
-                "crm_resource --refresh --resource {} ({})",
-                c.id,
+                "crm_resource --refresh --resource {top} ({})",
                 said(&o)
             ));
         }
@@ -137,8 +154,11 @@ pub fn apply(doc: &[cib::Node], done: &[Conversion], settle: Duration) -> Result
             said(&o)
         ));
     }
-    restore(done)?;
-    println!("Each converted resource has its previous is-managed again.");
+    let released = finish()?;
+    println!(
+        "Released {}: maintenance as it was before.",
+        released.join(", ")
+    );
     if trouble.is_empty() {
         Ok(())
     } else {
@@ -149,9 +169,10 @@ pub fn apply(doc: &[cib::Node], done: &[Conversion], settle: Duration) -> Result
     }
 }
 
-/// The second transaction: is-managed as it was. Status updates may race
-/// it (each bumps num_updates), so it is retried on a fresh read.
-fn restore(done: &[Conversion]) -> Result<(), String> {
+/// The second transaction (`managed::finish`) on the CIB as it is now.
+/// Status updates may race it (each bumps num_updates), so it is retried
+/// on a fresh read. The ids of the resources released.
+pub fn finish() -> Result<Vec<String>, String> {
     let mut last = String::new();
     for attempt in 0..5 {
         if attempt > 0 {
@@ -159,16 +180,17 @@ fn restore(done: &[Conversion]) -> Result<(), String> {
         }
         let xml = query()?;
         let mut doc = cib::parse(&xml)?;
-        super::managed::restore(&mut doc, done);
+        let released = super::managed::finish(&mut doc);
+        if released.is_empty() {
+            return Ok(released);
+        }
         match replace(&cib::write(&doc)) {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(released),
             Err(e) => last = e,
         }
     }
-    let ids: Vec<&str> = done.iter().map(|c| c.id.as_str()).collect();
     Err(format!(
-        "the resources are converted but still unmanaged ({last}): run crm_resource --meta \
-         --resource ID --delete-parameter is-managed for each of {} (or set it back to what it was)",
-        ids.join(", ")
+        "the resources are converted but still held in maintenance ({last}): run ocf-aws \
+         migrate --finish"
     ))
 }

@@ -155,6 +155,10 @@ impl Element {
             .map(|(_, v)| v.as_str())
     }
 
+    pub fn attr_names(&self) -> impl Iterator<Item = &str> {
+        self.attrs.iter().map(|(k, _)| k.as_str())
+    }
+
     pub fn attr(&self, name: &str) -> &str {
         self.get(name).unwrap_or("")
     }

@@ -32,10 +32,11 @@ pub fn command() -> clap::Command {
              operation, group, clone and constraint stays; no other resource is touched. \
              Refuses, naming the resource and parameter, when a value's meaning cannot be kept, \
              unless --force. --apply converts in one CIB transaction; on a live cluster the \
-             converted resources are unmanaged for the switch, reprobed with our agents \
-             (crm_resource --refresh), and given back their is-managed once the cluster \
-             settles, so that they keep running: no stop with the old agent, no start with \
-             ours. --crm and --pcs print the commands doing the same, for review.",
+             converted resources are held in maintenance for the switch, reprobed with our \
+             agents (crm_resource --refresh; their probe finds what the old agent started), \
+             and released once the cluster settles, so that they keep running: no stop with \
+             the old agent, no start with ours. --crm and --pcs print the commands doing the \
+             same, for review.",
             replaced.join(", ")
         ))
         .arg(
@@ -65,6 +66,20 @@ pub fn command() -> clap::Command {
                 .help("Convert even resources with a parameter whose meaning is lost"),
         )
         .arg(
+            Arg::new("hold")
+                .long("hold")
+                .action(ArgAction::SetTrue)
+                .requires("apply")
+                .help("With --apply on a CIB_file: hold the resources for a live switch, as --apply does on the cluster (--pcs uses it)"),
+        )
+        .arg(
+            Arg::new("finish")
+                .long("finish")
+                .action(ArgAction::SetTrue)
+                .conflicts_with_all(["apply", "crm", "pcs", "force", "hold"])
+                .help("Release the resources a switch holds: their maintenance as it was, the probe's marker gone (the last step of --apply, --crm and --pcs)"),
+        )
+        .arg(
             Arg::new("wait")
                 .long("wait")
                 .value_name("SECONDS")
@@ -86,7 +101,18 @@ pub fn main(m: &clap::ArgMatches) -> i32 {
         print!("{}", table());
         return 0;
     }
-    match run(m) {
+    let result = if m.get_flag("finish") {
+        apply::finish().map(|ids| {
+            if ids.is_empty() {
+                println!("Nothing is held for a switch.");
+            } else {
+                println!("Released {}: maintenance as it was before.", ids.join(", "));
+            }
+        })
+    } else {
+        run(m)
+    };
+    match result {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("ocf-aws migrate: {e}");
@@ -100,9 +126,9 @@ fn run(m: &clap::ArgMatches) -> Result<(), String> {
     let (do_apply, crm, pcs) = (m.get_flag("apply"), m.get_flag("crm"), m.get_flag("pcs"));
     let opt = plan::Options {
         force: m.get_flag("force"),
-        // The printed crmsh commands carry is-managed=false in the XML
-        // they load, as --apply's first transaction does.
-        unmanage: (do_apply && live) || crm,
+        // The printed crmsh commands hold the resources in the XML they
+        // load, as --apply's first transaction does.
+        hold: (do_apply && (live || m.get_flag("hold"))) || crm,
     };
     let xml = apply::query()?;
     let mut doc = cib::parse(&xml)?;

@@ -7,7 +7,7 @@
 //! constraints stay as they are; every other element is not touched.
 
 use super::cib::{self, Element, Node};
-use super::managed::{unmanage, Unmanaged};
+use super::managed::hold;
 use crate::agents::{self, Spec};
 use crate::core::legacy::{Fate, Replaces};
 use std::collections::BTreeSet;
@@ -20,9 +20,9 @@ pub const DEEP: &str = "10";
 pub struct Options {
     /// Convert even where a parameter's meaning is lost.
     pub force: bool,
-    /// Also set `is-managed=false` on each converted resource (the live
-    /// switch; see `apply`).
-    pub unmanage: bool,
+    /// Also hold each converted resource for a live switch (maintenance
+    /// and the probe's adopt marker; see `managed`).
+    pub hold: bool,
 }
 
 /// What became of one converted resource.
@@ -37,10 +37,8 @@ pub struct Conversion {
     pub from: &'static str,
     pub to: String,
     pub lines: Vec<Line>,
-    /// What `unmanage` changed, for `restore`.
-    pub unmanaged: Option<Unmanaged>,
-    /// Its own is-managed meta attribute before, if it had one.
-    pub managed_before: Option<String>,
+    /// Whether it is held for the switch (`Options::hold`).
+    pub held: bool,
 }
 
 /// One line of a resource's plan.
@@ -164,7 +162,7 @@ fn visit(el: &mut Element, within: &mut Vec<String>, f: &mut impl FnMut(&mut Ele
 }
 
 /// A new id from `base`, unique in the document.
-fn fresh(ids: &mut BTreeSet<String>, base: &str) -> String {
+pub(super) fn fresh(ids: &mut BTreeSet<String>, base: &str) -> String {
     let mut id = base.to_string();
     let mut n = 1;
     while ids.contains(&id) {
@@ -313,13 +311,9 @@ fn primitive(
         p.set("provider", "aws");
     }
     p.set("type", spec.name);
-    let managed_before = p
-        .elements()
-        .filter(|s| s.name == "meta_attributes")
-        .flat_map(|s| s.elements())
-        .find(|n| n.attr("name") == "is-managed")
-        .map(|n| n.attr("value").to_string());
-    let unmanaged = opt.unmanage.then(|| unmanage(p, &id, ids));
+    if opt.hold {
+        hold(p, &id, ids);
+    }
     Ok(Conversion {
         id,
         top: String::new(),
@@ -327,8 +321,7 @@ fn primitive(
         from: r.agent,
         to: agent_of(spec),
         lines,
-        unmanaged,
-        managed_before,
+        held: opt.hold,
     })
 }
 

@@ -1,6 +1,6 @@
 //! `--crm` and `--pcs`: the conversion as commands to review and run by
 //! hand, doing what `--apply` does on a live cluster (convert with the
-//! resources unmanaged, reprobe, settle, is-managed back).
+//! resources held, reprobe, settle, release).
 
 use super::cib::Node;
 use super::plan::Conversion;
@@ -18,14 +18,20 @@ fn word(s: &str) -> String {
     }
 }
 
-/// Reprobe with the new agents and wait for the cluster to settle.
+/// Reprobe with the new agents, wait for the cluster to settle, release.
 fn reprobe(out: &mut String, done: &[Conversion], refresh: &str) {
-    out.push_str("# 2. Reprobe them with the new agents (they find their addresses in place):\n");
-    for c in done {
-        let _ = writeln!(out, "{refresh} {}", word(&c.id));
+    out.push_str(
+        "# 2. Reprobe them with the new agents (they find their addresses in place; a group \
+         or clone is refreshed whole):\n",
+    );
+    let mut tops: Vec<&str> = done.iter().map(|c| c.top.as_str()).collect();
+    tops.dedup();
+    for top in tops {
+        let _ = writeln!(out, "{refresh} {}", word(top));
     }
     out.push_str("crm_resource --wait --timeout 120s\n");
-    out.push_str("# 3. Give them back their is-managed:\n");
+    out.push_str("# 3. Release them (maintenance as it was, the probe's marker gone):\n");
+    out.push_str("ocf-aws migrate --finish\n");
 }
 
 /// crmsh: one `configure load xml update` of the top-level resources
@@ -49,34 +55,14 @@ pub fn crm(doc: &[Node], done: &[Conversion]) -> String {
         }
     }
     let mut out = String::from(
-        "# 1. One transaction: the new agents, and is-managed=false on the converted \
-         resources so that Pacemaker does not restart them:\n\
+        "# 1. One transaction: the new agents, the converted resources held in maintenance \
+         so that Pacemaker does not restart them, their probes marked to adopt:\n\
          crm configure load xml update - <<'EOF'\n<cib>\n  <configuration>\n    <resources>\n",
     );
     out.push_str(&xml);
     out.push_str("    </resources>\n  </configuration>\n</cib>\nEOF\n");
     reprobe(&mut out, done, "crm resource refresh");
-    for c in done {
-        let _ = match &c.managed_before {
-            Some(v) => writeln!(
-                out,
-                "crm resource meta {} set is-managed {}",
-                word(&c.id),
-                word(v)
-            ),
-            None => writeln!(out, "crm resource meta {} delete is-managed", word(&c.id)),
-        };
-    }
     out
-}
-
-fn pcs_meta(c: &Conversion, value: &str) -> String {
-    let kind = if c.to.starts_with("stonith:") {
-        "stonith"
-    } else {
-        "resource"
-    };
-    format!("pcs {kind} meta {} is-managed={value}\n", word(&c.id))
 }
 
 /// pcs 0.11 cannot change a resource's agent (`pcs resource update` keeps
@@ -84,24 +70,18 @@ fn pcs_meta(c: &Conversion, value: &str) -> String {
 /// migrate` itself and pushed as a difference (`cib-push diff-against`),
 /// which fails rather than undo a change made meanwhile.
 pub fn pcs(done: &[Conversion], force: bool) -> String {
-    let mut out =
-        String::from("# 1. Unmanage the resources, so that Pacemaker does not restart them:\n");
-    for c in done {
-        out.push_str(&pcs_meta(c, "false"));
-    }
+    let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Then convert a copy of the CIB and push the difference (pcs cannot change an agent):\n\
+        "# 1. Convert a copy of the CIB, the resources held for the switch, and push the \
+         difference (pcs cannot change an agent):\n\
          pcs cluster cib cib-before.xml\n\
          cp cib-before.xml cib-after.xml\n\
-         CIB_file=cib-after.xml ocf-aws migrate --apply{}\n\
+         CIB_file=cib-after.xml ocf-aws migrate --apply --hold{}\n\
          crm_verify --xml-file cib-after.xml\n\
          pcs cluster cib-push cib-after.xml diff-against=cib-before.xml",
         if force { " --force" } else { "" }
     );
     reprobe(&mut out, done, "pcs resource refresh");
-    for c in done {
-        out.push_str(&pcs_meta(c, c.managed_before.as_deref().unwrap_or("")));
-    }
     out
 }

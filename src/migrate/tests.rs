@@ -248,7 +248,7 @@ fn a_lost_meaning_is_refused_by_name_unless_forced() {
         &lost,
         Options {
             force: true,
-            unmanage: false,
+            hold: false,
         },
     );
     assert!(!params(&doc, "rsc_fence_ec2").contains_key("unknown_are_stopped"));
@@ -274,39 +274,63 @@ fn promotable_clones_are_searched_too() {
 }
 
 #[test]
-fn unmanaged_for_the_switch_then_restored_exactly() {
+fn held_for_the_switch_then_released_exactly() {
     let (plain, _) = converted(FIXTURE, Options::default());
+    let pre = r#"<nvpair name="maintenance" value="false" id="m1"/>"#;
     let xml = FIXTURE.replace(
-        "<nvpair name=\"target-role\" value=\"Started\" id=\"rsc_fence_aws-meta_attributes-target-role\"/>",
-        "<nvpair name=\"target-role\" value=\"Started\" id=\"rsc_fence_aws-meta_attributes-target-role\"/>\n          <nvpair name=\"is-managed\" value=\"true\" id=\"m1\"/>",
+        r#"<nvpair name="target-role" value="Started" id="rsc_fence_aws-meta_attributes-target-role"/>"#,
+        &format!(
+            r#"<nvpair name="target-role" value="Started" id="rsc_fence_aws-meta_attributes-target-role"/>
+          {pre}"#
+        ),
     );
     let (mut doc, done) = converted(
         &xml,
         Options {
             force: false,
-            unmanage: true,
+            hold: true,
         },
     );
     for c in &done {
+        assert!(c.held);
         let p = by_id(&doc, &c.id).unwrap();
-        let managed: Vec<&str> = p
+        let held: Vec<&str> = p
             .elements()
             .filter(|s| s.name == "meta_attributes")
             .flat_map(|s| s.elements())
-            .filter(|n| n.attr("name") == "is-managed")
+            .filter(|n| n.attr("name") == "maintenance")
             .map(|n| n.attr("value"))
             .collect();
-        assert_eq!(managed, vec!["false"], "{}", c.id);
+        assert_eq!(held, vec!["true"], "{}", c.id);
+        let probe = p
+            .child("operations")
+            .unwrap()
+            .elements()
+            .find(|o| o.attr("name") == "monitor" && o.attr("interval") == "0")
+            .unwrap_or_else(|| panic!("{}: no probe operation", c.id));
+        let marker = probe
+            .child("meta_attributes")
+            .unwrap()
+            .child("nvpair")
+            .unwrap();
+        assert_eq!(marker.attr("name"), "ocf_aws_adopt");
+        let want = if c.id == "rsc_fence_aws" {
+            "maintenance=false"
+        } else {
+            "maintenance="
+        };
+        assert_eq!(marker.attr("value"), want, "{}", c.id);
     }
-    let fence = done.iter().find(|c| c.id == "rsc_fence_aws").unwrap();
-    assert_eq!(fence.managed_before.as_deref(), Some("true"));
-    super::managed::restore(&mut doc, &done);
-    let expected = cib::write(&cib::parse(&cib::write(&plain)).unwrap());
-    let restored = cib::write(&doc).replace(
-        "\n          <nvpair name=\"is-managed\" value=\"true\" id=\"m1\"/>",
-        "",
-    );
-    assert_eq!(restored, expected);
+    let mut released = super::managed::finish(&mut doc);
+    released.sort();
+    let mut ids: Vec<String> = done.iter().map(|c| c.id.clone()).collect();
+    ids.sort();
+    assert_eq!(released, ids);
+    let expected = cib::write(&plain);
+    let got = cib::write(&doc).replace(&format!("\n          {pre}"), "");
+    assert_eq!(got, expected);
+    // Released once: nothing left to release.
+    assert!(super::managed::finish(&mut doc).is_empty());
 }
 
 #[test]
@@ -315,7 +339,7 @@ fn the_review_commands_name_every_resource() {
         FIXTURE,
         Options {
             force: false,
-            unmanage: true,
+            hold: true,
         },
     );
     let crm = super::review::crm(&doc, &done);
@@ -323,16 +347,22 @@ fn the_review_commands_name_every_resource() {
     assert!(crm.contains("<group id=\"grp_app\">") && crm.contains("<clone id=\"cl_secip\">"));
     assert!(!crm.contains("loc_app"), "{crm}");
     let pcs = super::review::pcs(&done, false);
-    assert!(pcs.contains("pcs stonith meta rsc_fence_aws is-managed=false"));
-    assert!(pcs.contains("pcs resource meta rsc_dns is-managed=\n"));
+    assert!(pcs.contains("CIB_file=cib-after.xml ocf-aws migrate --apply --hold\n"));
     assert!(pcs.contains("pcs cluster cib-push cib-after.xml diff-against=cib-before.xml"));
-    for c in &done {
+    for top in ["grp_app", "cl_secip", "rsc_fence_aws", "rsc_fence_ec2"] {
         assert!(
-            crm.contains(&format!("crm resource refresh {}", c.id)),
-            "{}",
-            c.id
+            crm.contains(&format!("crm resource refresh {top}\n")),
+            "{top}"
+        );
+        assert!(
+            pcs.contains(&format!("pcs resource refresh {top}\n")),
+            "{top}"
         );
     }
+    assert!(
+        crm.ends_with("ocf-aws migrate --finish\n") && pcs.ends_with("ocf-aws migrate --finish\n")
+    );
+    assert!(crm.contains(r#"name="ocf_aws_adopt""#), "{crm}");
 }
 
 #[test]

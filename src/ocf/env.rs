@@ -28,9 +28,10 @@ pub struct OcfEnv {
     pub aws: AwsEnv,
     /// Base of the agents' run directory (`HA_RSCTMP`, as resource-agents).
     pub rsctmp: Option<String>,
-    /// `OCF_RESKEY_CRM_meta_is_managed` is false: Pacemaker does not act on
-    /// what the resource's actions report.
-    pub unmanaged: bool,
+    /// `OCF_RESKEY_CRM_meta_ocf_aws_adopt` is set: the meta attribute
+    /// `ocf-aws migrate` puts on the probe operation of a resource it holds
+    /// for its switch (`Ctx::adopting`).
+    pub adopt: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -72,12 +73,7 @@ impl OcfEnv {
             log_facility: var("HA_LOGFACILITY").filter(|f| f != "none"),
             aws: AwsEnv::from_process(),
             rsctmp: var("HA_RSCTMP"),
-            unmanaged: var("OCF_RESKEY_CRM_meta_is_managed").is_some_and(|v| {
-                matches!(
-                    v.trim().to_ascii_lowercase().as_str(),
-                    "false" | "no" | "0" | "off" | "n"
-                )
-            }),
+            adopt: var("OCF_RESKEY_CRM_meta_ocf_aws_adopt").is_some(),
         }
     }
 

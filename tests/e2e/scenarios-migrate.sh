@@ -128,13 +128,13 @@ rsc_app ocf:heartbeat:Dummy
 rsc_dns ocf:aws:dns
 rsc_eip ocf:aws:eip
 rsc_vip ocf:aws:vip" || return 1
-    # The deep monitor, and is-managed as it was (absent).
+    # The deep monitor; maintenance as it was (absent), the probe's marker gone.
     local res
     res=$(nx node1 cibadmin --query --scope resources)
     [[ $(xmllint --xpath "count(//primitive[@id='rsc_vip']//op[@name='monitor']/instance_attributes/nvpair[@name='OCF_CHECK_LEVEL'][@value='10'])" - <<<"$res") == 1 ]] ||
         { fail "rsc_vip's monitor has no OCF_CHECK_LEVEL=10"; return 1; }
-    ! grep -q 'is-managed\|awscli\|monapi' <<<"$res" ||
-        { grep 'is-managed\|awscli\|monapi' <<<"$res" | indent; fail "left in the CIB after migrate"; return 1; }
+    ! grep -q 'maintenance\|ocf_aws_adopt\|awscli\|monapi' <<<"$res" ||
+        { grep 'maintenance\|ocf_aws_adopt\|awscli\|monapi' <<<"$res" | indent; fail "left in the CIB after migrate"; return 1; }
     local moved
     moved=$(proxy_count "${MIGRATE_MUTATING[@]}") || return 1
     ((moved == moved_before)) || {

@@ -186,10 +186,35 @@ fn the_review_commands_convert_as_apply_does() {
         new.contains(r#"<group id="grp_app">"#) && new.contains(r#"type="Dummy""#),
         "{new}"
     );
-    assert!(new.contains(r#"name="is-managed" value="false""#), "{new}");
+    assert!(new.contains(r#"name="maintenance" value="true""#), "{new}");
+    assert!(new.contains(r#"name="ocf_aws_adopt""#), "{new}");
     let r = migrate(&cib, &["--pcs"]);
     r.expect(0);
     assert!(r.stdout.contains("Nothing to convert"), "{}", r.stdout);
+    // The last step of the printed commands releases what the load held.
+    let r = migrate(&cib, &["--finish"]);
+    r.expect(0);
+    assert!(
+        r.stdout.contains("Released") && r.stdout.contains("rsc_dns"),
+        "{}",
+        r.stdout
+    );
+    let new = query(&cib);
+    assert!(
+        !new.contains("maintenance") && !new.contains("ocf_aws_adopt"),
+        "{new}"
+    );
+    let r = migrate(&cib, &["--finish"]);
+    r.expect(0);
+    assert!(r.stdout.contains("Nothing is held"), "{}", r.stdout);
+    // --pcs converts its copy with --apply --hold: held until --finish.
+    let (dir2, copy2) = copy("migrate-hold", |x| x);
+    migrate(&copy2, &["--apply", "--hold"]).expect(0);
+    let held = query(&copy2);
+    assert_eq!(held.matches(r#"name="ocf_aws_adopt""#).count(), 6, "{held}");
+    migrate(&copy2, &["--finish"]).expect(0);
+    assert!(!query(&copy2).contains("maintenance"));
+    std::fs::remove_dir_all(dir2).unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -179,7 +179,7 @@ impl Dns {
             .record(&[("ip", ip), ("started", &now_s().to_string()), ("was", was)]);
     }
 
-    /// An unmanaged resource's probe without a start here (`Ctx::adopting`):
+    /// The switch's probe, without a start here (`Ctx::adopting`):
     /// running if the record holds exactly this node's address, and then
     /// recorded as started here.
     fn adopt(&self, ctx: &Ctx) -> OcfResult<()> {
@@ -199,7 +199,7 @@ impl Dns {
         }
         self.remember(ctx, &ip, &values(now.as_ref()));
         log::info!(
-            "{} holds this node's {ip}: taken over as running (unmanaged, not started here)",
+            "{} holds this node's {ip}: taken over as running (ocf-aws migrate's switch: started by the replaced agent)",
             c.name
         );
         Ok(())

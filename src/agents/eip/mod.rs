@@ -229,7 +229,7 @@ impl Eip {
         ]);
     }
 
-    /// An unmanaged resource's probe without a start here (`Ctx::adopting`):
+    /// The switch's probe, without a start here (`Ctx::adopting`):
     /// running if the address is on this node's ENI and private IP, and
     /// then recorded as started here.
     fn adopt(&self, ctx: &Ctx) -> OcfResult<()> {
@@ -248,7 +248,7 @@ impl Eip {
         }
         self.remember(ctx, &a, &t, &placement(&a));
         log::info!(
-            "{} is on this node's {} ({}): taken over as running (unmanaged, not started here)",
+            "{} is on this node's {} ({}): taken over as running (ocf-aws migrate's switch: started by the replaced agent)",
             c.describe(),
             t.eni,
             t.private_ip
