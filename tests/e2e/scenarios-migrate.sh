@@ -149,8 +149,12 @@ rsc_vip ocf:aws:vip" || return 1
     ops=$(tail -n +"$((marker1 + 1))" "$(node_dir node1)/var/log/pacemaker/pacemaker.log" |
         grep -E 'Result of (stop|start) operation for rsc_' || true)
     [[ -z $ops ]] || { printf '%s\n' "$ops" | indent; fail "the switch stopped or started resources"; return 1; }
-    tail -n +"$((marker1 + 1))" "$(node_dir node1)/var/log/pacemaker/pacemaker.log" |
-        grep -E 'taken over as running' | sed 's/.*\(rsc_/(rsc_/' | indent
+    # eip's and dns's probes took over what the ClusterLabs agents started.
+    local adopted
+    adopted=$(tail -n +"$((marker1 + 1))" "$(node_dir node1)/var/log/pacemaker/pacemaker.log" |
+        grep -oE '(eip|dns)\(rsc_[a-z]+\)\[[0-9]+\]: INFO: .*taken over as running[^]]*' || true)
+    printf '%s\n' "$adopted" | indent
+    (($(grep -c . <<<"$adopted") == 2)) || { fail "eip's and dns's probes did not both take over"; return 1; }
     group_on node1 node1 || { fail "grp_app is not running on node1 after the switch"; return 1; }
     aws_check node1 || return 1
     holds_vip node1 || { fail "node1 lost the VIP in the switch"; return 1; }
