@@ -98,6 +98,10 @@ rsc_vip ocf:heartbeat:aws-vpc-move-ip" || return 1
     aws_check node1 || return 1
     holds_vip node1 || { fail "node1 does not hold the VIP on eth0"; return 1; }
     no_failures node1 || return 1
+    # Every AWS CLI call of theirs was well formed (aws-vpc-route53 reads the
+    # change id from the answer: moto_server.py echoes the batch's Comment).
+    ! grep -h 'aws: error:' "$(node_dir node1)/var/log/pacemaker/pacemaker.log" "$(node_dir node2)/var/log/pacemaker/pacemaker.log" |
+        head -3 | grep . || { fail "the AWS CLI refused a call of the ClusterLabs agents"; return 1; }
     say "ClusterLabs agents and fence_aws running, grp_app on node1 ($(elapsed "$t")s)"
 
     # The switch, watched: AWS's state every 50 ms, the proxy's counts of
