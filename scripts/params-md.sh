@@ -5,6 +5,11 @@
 #   scripts/params-md.sh AGENT                     print the table
 #   scripts/params-md.sh --update FILE AGENT...    replace each block between
 #       <!-- params:AGENT --> and <!-- /params:AGENT --> in FILE
+#   scripts/params-md.sh migration                 the migration table: every
+#       parameter of the agents ours replace and what ours does with it
+#       (`ocf-aws migrate --table`, from the agents' `replaces` tables); its
+#       block is <!-- migration-table --> ... <!-- /migration-table -->, and
+#       a unit test (migrate::tests) fails when the README's copy differs
 #
 # The meta-data comes from `cargo run` (so the table always matches the
 # source), or from $OCF_AWS_BIN when set (e.g. an installed /usr/sbin/ocf-aws).
@@ -12,11 +17,31 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-metadata() {
+ocf_aws() {
     if [[ -n ${OCF_AWS_BIN:-} ]]; then
-        "$OCF_AWS_BIN" "$1" meta-data
+        "$OCF_AWS_BIN" "$@"
     else
-        (cd "$root" && cargo run --quiet --bin ocf-aws -- "$1" meta-data)
+        (cd "$root" && cargo run --quiet --bin ocf-aws -- "$@")
+    fi
+}
+
+metadata() {
+    ocf_aws "$1" meta-data
+}
+
+# The generated block of AGENT (or of the migration table) and its markers.
+generate() {
+    if [[ $1 == migration ]]; then
+        ocf_aws migrate --table
+    else
+        metadata "$1" | table
+    fi
+}
+markers() {
+    if [[ $1 == migration ]]; then
+        printf '%s\t%s\n' "<!-- migration-table -->" "<!-- /migration-table -->"
+    else
+        printf '%s\t%s\n' "<!-- params:$1 -->" "<!-- /params:$1 -->"
     fi
 }
 
@@ -56,21 +81,21 @@ if [[ ${1:-} == --update ]]; then
     shift 2
     (($#)) || { echo "params-md.sh: --update FILE needs at least one AGENT" >&2; exit 2; }
     for agent in "$@"; do
-        generated=$(metadata "$agent" | table)
+        generated=$(generate "$agent")
+        IFS=$'\t' read -r start end < <(markers "$agent")
         GENERATED=$generated python3 -c '
 import os, re, sys
-path, agent = sys.argv[1], sys.argv[2]
-start, end = "<!-- params:%s -->" % agent, "<!-- /params:%s -->" % agent
+path, start, end = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
 if start not in text or end not in text:
     sys.exit("params-md.sh: %s has no %s ... %s block" % (path, start, end))
 block = start + "\n" + os.environ["GENERATED"] + "\n" + end
 text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
 open(path, "w").write(text)
-' "$file" "$agent"
+' "$file" "$start" "$end"
         echo "params-md.sh: updated the $agent table in $file" >&2
     done
 else
     agent=${1:?usage: scripts/params-md.sh AGENT | --update FILE AGENT...}
-    metadata "$agent" | table
+    generate "$agent"
 fi

@@ -102,6 +102,7 @@ pub fn command() -> clap::Command {
         .args_conflicts_with_subcommands(true)
         .subcommand_negates_reqs(true)
         .subcommand(man_command())
+        .subcommand(crate::migrate::command())
         .subcommand(
             Command::new("doctor")
                 .about("Check what an agent needs on this node; ✓/✗ per check, exit 1 on any ✗")
@@ -266,6 +267,9 @@ fn human(args: Vec<String>) -> i32 {
                 .map(|v| v.cloned().collect())
                 .unwrap_or_default(),
         });
+    }
+    if let Some(sub) = m.subcommand_matches("migrate") {
+        return crate::migrate::main(sub);
     }
     if let Some(sub) = m.subcommand_matches("man") {
         return crate::man::run(sub, command());

@@ -18,6 +18,7 @@ pub mod core;
 pub mod doctor;
 pub mod fence;
 pub mod man;
+pub mod migrate;
 pub mod net;
 pub mod ocf;
 pub mod reachable;

@@ -181,6 +181,14 @@ fn every_replaced_parameter_means_something_here() {
             for (name, _) in r.defaults {
                 assert!(ours(name), "{}: default of undeclared {name}", a.name);
             }
+            if let Some(switch) = r.deep_monitor {
+                assert!(
+                    matches!(r.find(switch), Some(f) if f.kind == crate::core::Kind::Boolean),
+                    "{}: deep_monitor {switch} is not a boolean of {}",
+                    a.name,
+                    r.agent
+                );
+            }
         }
     }
 }

@@ -20,6 +20,10 @@ pub struct Replaces {
     /// Its defaults that ours does not share and that change what the
     /// resource does: `ocf-aws migrate` writes them out.
     pub defaults: &'static [(&'static str, &'static str)],
+    /// Its boolean parameter that, when true, made its recurring monitors
+    /// check AWS: `ocf-aws migrate` gives those monitors
+    /// `OCF_CHECK_LEVEL=10` instead, the OCF way to ask for a deep check.
+    pub deep_monitor: Option<&'static str>,
 }
 
 impl Replaces {
@@ -194,6 +198,7 @@ mod tests {
             Foreign::lost("mode", Kind::String, &["a"], "no such mode"),
         ],
         defaults: &[],
+        deep_monitor: None,
     };
 
     #[test]
@@ -203,6 +208,7 @@ mod tests {
             agent: "stonith:fence_aws",
             params: &[],
             defaults: &[],
+            deep_monitor: None,
         };
         assert_eq!(st.parts(), ("stonith", "", "fence_aws"));
         assert_eq!(st.short_name(), "fence_aws");

@@ -464,6 +464,7 @@ mod tests {
                 Foreign::lost("lookup", Kind::String, &["Id"], "gone"),
             ],
             defaults: &[],
+            deep_monitor: None,
         }];
         let e = env(&[
             ("address", "10.0.0.1"),

@@ -96,6 +96,18 @@ impl Ctx {
         StateFile::new(&self.env.run_dir(), self.agent, instance)
     }
 
+    /// Whether a probe takes over what AWS shows at this node although no
+    /// start ran here: only when its operation carries the marker of
+    /// `ocf-aws migrate`'s switch (the resource is held in maintenance, so
+    /// Pacemaker acts on nothing else), so that a resource the replaced
+    /// ClusterLabs agent started, reprobed with ours, is found running where
+    /// it runs, not stopped and started again. Any other probe never adopts:
+    /// after a reboot, an address still pointing at this node is a
+    /// leftover, not a running resource.
+    pub fn adopting(&self) -> bool {
+        self.probe && self.env.adopt
+    }
+
     /// The metadata client with the node's identity cache; a probe only
     /// reads the cache (probes change nothing).
     pub fn imds(&self, aws: &AwsOptions) -> Imds {

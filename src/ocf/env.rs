@@ -28,6 +28,10 @@ pub struct OcfEnv {
     pub aws: AwsEnv,
     /// Base of the agents' run directory (`HA_RSCTMP`, as resource-agents).
     pub rsctmp: Option<String>,
+    /// `OCF_RESKEY_CRM_meta_ocf_aws_adopt` is set: the meta attribute
+    /// `ocf-aws migrate` puts on the probe operation of a resource it holds
+    /// for its switch (`Ctx::adopting`).
+    pub adopt: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -69,6 +73,7 @@ impl OcfEnv {
             log_facility: var("HA_LOGFACILITY").filter(|f| f != "none"),
             aws: AwsEnv::from_process(),
             rsctmp: var("HA_RSCTMP"),
+            adopt: var("OCF_RESKEY_CRM_meta_ocf_aws_adopt").is_some(),
         }
     }
 

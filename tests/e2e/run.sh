@@ -27,6 +27,8 @@
 #  14 AWS's SAP HANA guides (guides/rhel-sap-hana.pcs, guides/sles-sap-hana.crm), only the
 #     agent names changed: load without --force, start, addresses, fencing (reboot, off)
 #  15 SAP HANA pattern (hana.crm, hana.pcs): addresses follow the promoted instance
+#  12 migration: a cluster on ClusterLabs' agents and fence_aws, `ocf-aws migrate
+#     --apply` (nothing moves), then a crash of node1 fails over with ours
 #
 # Every cluster runs with fencing (fence_ec2 from the example files) and a
 # fate watcher that turns a stopped instance into a dead node (lib.sh).
@@ -39,7 +41,7 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
-ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11 14 15)
+ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11 12 14 15)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
@@ -66,6 +68,18 @@ if [[ ${1:-} != --inside ]]; then
     . "$E2E_DIR/deps.sh"
     e2e_deps
     venv=$(bash tests/world/setup-venv.sh | tail -n1)
+    # Scenario 12 runs the ClusterLabs agents: the benchmark's pinned AWS CLI
+    # v1 and fence_aws's newer boto3 (bench/setup-*.sh), where the nodes see
+    # them (a node's /tmp is its own: not under a checkout in /tmp).
+    awscli_venv="" fence_aws_path=""
+    if (($# == 0)) || [[ " $* " == *" 12 "* ]]; then
+        if [[ $E2E_ROOT == /tmp/* ]]; then
+            export OCF_AWS_AWSCLI_VENV=${OCF_AWS_AWSCLI_VENV:-/var/tmp/ocf-aws-e2e-venv-awscli}
+            export OCF_AWS_FENCE_AWS_DIR=${OCF_AWS_FENCE_AWS_DIR:-/var/tmp/ocf-aws-e2e-fence-aws}
+        fi
+        awscli_venv=$(bash bench/setup-awscli.sh | tail -n1)
+        fence_aws_path=$(bash bench/setup-fence-aws.sh | tail -n1)
+    fi
     bin=$(cd "${CARGO_TARGET_DIR:-target}" 2>/dev/null && pwd)/debug/ocf-aws || true
     if [[ ! -x ${bin:-} ]]; then
         echo "==> cargo build (target/debug/ocf-aws is missing)" >&2
@@ -88,6 +102,7 @@ if [[ ${1:-} != --inside ]]; then
         E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" E2E_FULL="${E2E_FULL:-}" \
         E2E_BOOT_MS="${E2E_BOOT_MS:-2000}" E2E_TIMEOUT="${E2E_TIMEOUT:-900}" \
         E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" \
+        E2E_AWSCLI_VENV="$awscli_venv" E2E_FENCE_AWS_PYTHONPATH="$fence_aws_path" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
         echo "e2e: timed out after ${E2E_TIMEOUT:-900}s (E2E_TIMEOUT); logs in $work" >&2
@@ -115,6 +130,8 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/scenarios-secondary-ip.sh"
 # shellcheck source=tests/e2e/scenarios-hana.sh
 . "$E2E_DIR/scenarios-hana.sh"
+# shellcheck source=tests/e2e/scenarios-migrate.sh
+. "$E2E_DIR/scenarios-migrate.sh"
 if [[ -n ${E2E_EXTRA:-} ]]; then
     # shellcheck disable=SC1090
     . "$E2E_EXTRA"

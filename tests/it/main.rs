@@ -8,6 +8,7 @@
 //! hand-kept copy; what a test needs to know about each agent is the table
 //! in `agents.rs`.
 
+mod adopt;
 mod agents;
 mod az;
 mod clusterlabs;
@@ -20,6 +21,7 @@ mod floor;
 mod fuzz;
 mod iam;
 mod ipv6;
+mod migrate;
 mod reachable;
 mod secondary_ip;
 mod stale;
@@ -49,6 +51,8 @@ fn main() {
         xacct::tests(),
         floor::tests(),
         doctor::tests(),
+        migrate::tests(),
+        adopt::tests(),
         // Deadline-bound too, but after the fault tests, not beside them.
         fence::tests(),
         fuzz::tests(),

@@ -152,6 +152,22 @@ def patch_moto():
 
     RouteTable.get_filter_value = rt_filter_value
 
+    from moto.route53.responses import Route53
+    moto_change = Route53.change_resource_record_sets
+
+    def change_resource_record_sets(self):
+        # Route 53 answers with the change batch's Comment in ChangeInfo;
+        # moto leaves it out. ClusterLabs' aws-vpc-route53 finds the change
+        # id by its position after the comment in the AWS CLI's text output.
+        answer = moto_change(self)
+        comment = self._get_param("ChangeBatch.Comment")
+        info = answer.result.get("ChangeInfo") if isinstance(answer.result, dict) else None
+        if comment and info is not None:
+            info["Comment"] = comment
+        return answer
+
+    Route53.change_resource_record_sets = change_resource_record_sets
+
 
     patch_sts()
 

@@ -684,6 +684,20 @@ def world_up_describes_its_world_and_takes_it_along(w):
 
 
 @check
+def world_route53_change_echoes_its_comment(w):
+    """Route 53 answers ChangeResourceRecordSets with the batch's Comment in
+    ChangeInfo (moto leaves it out): moto_server.py's correction."""
+    ch = w.pr53.change_resource_record_sets(HostedZoneId=w.zone, ChangeBatch={
+        "Comment": "moved by a test", "Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": f"comment.{w.domain}", "Type": "A", "TTL": 30,
+            "ResourceRecords": [{"Value": "10.0.1.10"}]}}]})["ChangeInfo"]
+    assert ch.get("Comment") == "moved by a test", ch
+    assert ch["Id"].startswith("/change/") and ch["Status"] == "INSYNC", ch
+    ch = upsert(w.pr53, w.zone, f"comment.{w.domain}", "10.0.1.11")["ChangeInfo"]
+    assert "Comment" not in ch, ch
+
+
+@check
 def world_eip_private_ip_must_be_the_enis(w):
     """EC2 refuses a PrivateIpAddress the ENI does not have (moto would
     associate anyway): moto_server.py's correction."""

@@ -179,6 +179,39 @@ impl Dns {
         }
     }
 
+    /// The address the record holds for this node, and what a read soon
+    /// after the change may still show instead.
+    fn remember(&self, ctx: &Ctx, ip: &str, was: &str) {
+        self.state(ctx)
+            .record(&[("ip", ip), ("started", &now_s().to_string()), ("was", was)]);
+    }
+
+    /// The switch's probe, without a start here (`Ctx::adopting`):
+    /// running if the record holds exactly this node's address, and then
+    /// recorded as started here.
+    fn adopt(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
+        let imds = ctx.imds(&c.aws);
+        let ip = self.address(&imds)?;
+        let s = self.connect(ctx, &imds)?;
+        let now = route53::a_record(&s, &c.zone_id, &c.name, c.addr.ipv6())?;
+        if now.as_ref().is_none_or(|r| r.values != [ip.clone()]) {
+            return Err(OcfError::not_running(format!(
+                "{} holds {}, not this node's {ip}",
+                c.name,
+                now.as_ref()
+                    .map(|r| r.values.join(","))
+                    .unwrap_or_else(|| "nothing".into())
+            )));
+        }
+        self.remember(ctx, &ip, &values(now.as_ref()));
+        log::info!(
+            "{} holds this node's {ip}: taken over as running (ocf-aws migrate's switch: started by the replaced agent)",
+            c.name
+        );
+        Ok(())
+    }
+
     fn recorded_address(&self, ctx: &Ctx) -> Option<String> {
         self.state(ctx).read().and_then(|s| s.get("ip").cloned())
     }
@@ -245,12 +278,7 @@ impl Agent for Dns {
                 route53::wait_insync(&s, &change)?;
             }
         }
-        self.state(ctx).record(&[
-            ("ip", &ip),
-            ("started", &now_s().to_string()),
-            // What a read soon after the change may still show.
-            ("was", &values(current.as_ref())),
-        ]);
+        self.remember(ctx, &ip, &values(current.as_ref()));
         Ok(())
     }
 
@@ -302,6 +330,9 @@ impl Agent for Dns {
     fn monitor(&self, ctx: &Ctx) -> OcfResult<()> {
         let c = &self.cfg;
         let Some(st) = self.state(ctx).read() else {
+            if ctx.adopting() {
+                return self.adopt(ctx);
+            }
             // The record may well still hold this node's address (stop leaves
             // it by default); that does not make the resource active here.
             return Err(OcfError::not_running(format!(

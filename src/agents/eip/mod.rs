@@ -216,6 +216,45 @@ impl Eip {
             ))
         })
     }
+    /// What the monitor and stop go by: the association made (or found)
+    /// here, and where the address was before.
+    fn remember(&self, ctx: &Ctx, a: &Address, t: &Target, was: &str) {
+        self.state(ctx).record(&[
+            ("allocation_id", &a.allocation_id),
+            ("public_ip", &a.public_ip),
+            ("eni", &t.eni),
+            ("private_ip", &t.private_ip),
+            ("was", was),
+            ("started", &settle::now_s().to_string()),
+        ]);
+    }
+
+    /// The switch's probe, without a start here (`Ctx::adopting`):
+    /// running if the address is on this node's ENI and private IP, and
+    /// then recorded as started here.
+    fn adopt(&self, ctx: &Ctx) -> OcfResult<()> {
+        let c = &self.cfg;
+        let imds = ctx.imds(&c.aws);
+        let t = self.target(ctx, &imds)?;
+        let s = self.connect(ctx, &imds)?;
+        let a = self.lookup(&s)?;
+        if !is_ours(&a, &t) {
+            return Err(OcfError::not_running(format!(
+                "{} is associated with {}, not with this node's {}",
+                c.describe(),
+                where_is(&a),
+                t.eni
+            )));
+        }
+        self.remember(ctx, &a, &t, &placement(&a));
+        log::info!(
+            "{} is on this node's {} ({}): taken over as running (ocf-aws migrate's switch: started by the replaced agent)",
+            c.describe(),
+            t.eni,
+            t.private_ip
+        );
+        Ok(())
+    }
 }
 
 fn is_ours(a: &Address, t: &Target) -> bool {
@@ -299,14 +338,7 @@ impl Agent for Eip {
                 )));
             }
         }
-        self.state(ctx).record(&[
-            ("allocation_id", &a.allocation_id),
-            ("public_ip", &a.public_ip),
-            ("eni", &t.eni),
-            ("private_ip", &t.private_ip),
-            ("was", &was),
-            ("started", &settle::now_s().to_string()),
-        ]);
+        self.remember(ctx, &a, &t, &was);
         Ok(())
     }
 
@@ -348,6 +380,9 @@ impl Agent for Eip {
     fn monitor(&self, ctx: &Ctx) -> OcfResult<()> {
         let c = &self.cfg;
         let Some(st) = self.state(ctx).read() else {
+            if ctx.adopting() {
+                return self.adopt(ctx);
+            }
             // Not started here (or /run was cleared by a reboot): stopped, as
             // far as this node is concerned; the next start re-associates.
             return Err(OcfError::not_running(format!(

@@ -21,4 +21,5 @@ pub(super) const REPLACES: &[Replaces] = &[Replaces {
         legacy::CURL_SLEEP,
     ],
     defaults: &[],
+    deep_monitor: None,
 }];

@@ -36,6 +36,7 @@ pub(super) const REPLACES: &[Replaces] = &[
             legacy::FENCE_COMMON[11],
         ],
         defaults: &[],
+        deep_monitor: None,
     },
     Replaces {
         agent: "stonith:external/ec2",
@@ -52,5 +53,6 @@ pub(super) const REPLACES: &[Replaces] = &[
         ],
         // There the target is found by its Name tag unless told otherwise.
         defaults: &[("tag", "Name")],
+        deep_monitor: None,
     },
 ];

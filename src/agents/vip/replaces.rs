@@ -36,4 +36,6 @@ pub(super) const REPLACES: &[Replaces] = &[Replaces {
         legacy::CURL_SLEEP,
     ],
     defaults: &[],
+    // There monapi=true made the recurring monitor ask the API.
+    deep_monitor: Some("monapi"),
 }];
