@@ -294,6 +294,43 @@ fn fence_ec2_as_external_ec2_and_fence_aws() {
     );
 }
 
+/// pcs 0.12 validates a new device by running the agent with an empty
+/// environment: the endpoint and metadata settings the cluster has in
+/// Pacemaker's environment file are read from it then, and the process's
+/// own environment still wins.
+fn settings_from_pacemakers_environment_file() {
+    let f = Fenced::new();
+    let n2 = f.id("node2");
+    let file = tmpdir("pcmk-env").join("pacemaker");
+    std::fs::write(
+        &file,
+        format!(
+            "# as /etc/default/pacemaker\nexport AWS_ENDPOINT_URL=\"{}\"\n\
+             AWS_EC2_METADATA_SERVICE_ENDPOINT={}\n",
+            f.proxy.url(),
+            f.w.node("node1").imds
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let lines = format!("action=validate-all\nplug={n2}\n");
+    let env: &[(&str, &str)] = &[
+        ("AWS_ENDPOINT_URL", ""),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", ""),
+        ("OCF_AWS_PACEMAKER_ENV", &path),
+    ];
+    let r = f.stdin_env("node1", &lines, env);
+    assert_eq!(r.rc, 0, "{}", r.stderr);
+    // The process's own setting wins over the file's.
+    let env: &[(&str, &str)] = &[
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("OCF_AWS_PACEMAKER_ENV", &path),
+        ("power_timeout", ""),
+    ];
+    let r = f.stdin_env("node1", &format!("{lines}power_timeout=3\n"), env);
+    assert_eq!(r.rc, 1, "{}", r.stderr);
+}
+
 crate::world::tests![
     every_parameter_of_theirs_is_in_our_meta_data,
     vip_as_aws_vpc_move_ip,
@@ -302,4 +339,5 @@ crate::world::tests![
     dns_as_aws_vpc_route53,
     secondary_ip_as_awsvip,
     fence_ec2_as_external_ec2_and_fence_aws,
+    settings_from_pacemakers_environment_file,
 ];
