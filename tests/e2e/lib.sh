@@ -408,9 +408,26 @@ kill_all_nodes() {
             ns=$(readlink "$p/ns/net" 2>/dev/null) || continue
             [[ $ns == "$mine" ]] || pids+=("${p#/proc/}")
         done
-        ((${#pids[@]})) || return 0
+        ((${#pids[@]})) || break
         kill -9 "${pids[@]}" 2>/dev/null || true
         sleep 0.1
+    done
+    for p in "${pids[@]}"; do
+        say "kill_all_nodes: pid $p ($(cat "/proc/$p/comm" 2>/dev/null), state $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)) survived SIGKILL"
+    done
+    # A node's veth goes with its network namespace, once nothing holds
+    # that any more; one still here would make the next node of that name
+    # fail ("File exists"): remove it, and say so.
+    # (The kernel frees a namespace asynchronously: give it 2 s.)
+    local l links=()
+    for ((i = 0; i < 20; i++)); do
+        mapfile -t links < <(ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); if ($2 ~ /^v-/) print $2 }')
+        ((${#links[@]})) || return 0
+        sleep 0.1
+    done
+    for l in "${links[@]}"; do
+        say "kill_all_nodes: removing the leftover $l (its node's namespace outlived its processes)"
+        ip link del "$l" 2>/dev/null || true
     done
 }
 

@@ -97,6 +97,11 @@ e2e_root_layer() {
     [[ -n $uid && -n $gid ]] || e2e_root_die "no hacluster:haclient in $r" || return 1
     # shellcheck disable=SC2034 # lib.sh's
     E2E_HA_OWNER=$uid:$gid
+    # pcs 0.12 runs fence_ec2's validate-all at `pcs stonith create` with an
+    # empty environment: it cannot see AWS_ENDPOINT_URL, fails at its
+    # power_timeout (60 s) and stonith_admin runs it again, so one example
+    # file's pcs commands take ~2 min, over the 120 s Pacemaker 2.1 needs.
+    E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-300}
     # shellcheck disable=SC2016 # dpkg-query's ${...}
     E2E_DISTRO_PCMK=$(chroot "$r" dpkg-query -W -f '${Version}' pacemaker | sed 's/^[0-9]*://; s/-[^-]*$//')
     # shellcheck disable=SC2034,SC2016 # run.sh's; dpkg-query's ${...}

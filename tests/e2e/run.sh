@@ -100,7 +100,7 @@ if [[ ${1:-} != --inside ]]; then
         LC_ALL=C.UTF-8 E2E_VENV="$venv" E2E_BIN="$bin" E2E_WORK="$work" \
         E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" E2E_FULL="${E2E_FULL:-}" \
         E2E_BOOT_MS="${E2E_BOOT_MS:-2000}" E2E_TIMEOUT="${E2E_TIMEOUT:-900}" \
-        E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" \
+        E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" E2E_CMD_TIMEOUT="${E2E_CMD_TIMEOUT:-}" \
         E2E_DISTRO="${E2E_DISTRO:-}" E2E_DISTRO_ROOT="$distro_root" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
