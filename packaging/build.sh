@@ -27,9 +27,9 @@ deps_packaging
 out=$root/target/packages
 stage=$out/stage
 
-# --target TRIPLE: x86_64-unknown-linux-gnu (default) or
-# aarch64-unknown-linux-gnu (Graviton; see packaging/release.sh).
-triple=x86_64-unknown-linux-gnu
+# --target TRIPLE: x86_64-unknown-linux-gnu or aarch64-unknown-linux-gnu
+# (Graviton; see packaging/release.sh); default: this machine's.
+triple=$(uname -m)-unknown-linux-gnu
 if [[ ${1:-} == --target ]]; then
     triple=${2:?--target needs a triple}
 fi
@@ -42,6 +42,11 @@ esac
 t0=$SECONDS
 # The portable release binary (glibc >= 2.17; release.sh checks it).
 bin=$(bash packaging/release.sh --target "$triple" | tail -n1)
+# build.sh runs the binary it packages (its version below, its agent lists
+# in ocf/install.sh, its man pages): one of another architecture needs a
+# machine of that architecture, or qemu-user's binfmt handler on this one.
+"$bin" --version >/dev/null 2>&1 ||
+    deps_die "build.sh: cannot run the $triple binary $bin on this $(uname -m) machine: build on an $deb_arch machine, or install qemu-user-static (binfmt) here"
 version=$("$bin" --version | awk '{print $2}')
 [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || deps_die "odd version '$version' from $bin --version"
 

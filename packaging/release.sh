@@ -8,7 +8,8 @@
 #   Ubuntu 20.04 (2.31) and newer.
 #
 #   bash packaging/release.sh [--target TRIPLE] [--glibc X.Y]
-#       TRIPLE  x86_64-unknown-linux-gnu (default) or aarch64-unknown-linux-gnu
+#       TRIPLE  x86_64-unknown-linux-gnu or aarch64-unknown-linux-gnu (default:
+#               this machine's, $(uname -m)-unknown-linux-gnu)
 #               (Graviton: needs `rustup target add aarch64-unknown-linux-gnu`,
 #               which these build machines cannot install; not yet run here)
 #       X.Y     the newest glibc the binary may require (default 2.17, the
@@ -25,7 +26,9 @@ cd "$root"
 # shellcheck source=tests/deps.sh
 . tests/deps.sh
 
-target=x86_64-unknown-linux-gnu
+# The build machine's architecture unless told otherwise (uname -m: x86_64,
+# aarch64 on Graviton).
+target=$(uname -m)-unknown-linux-gnu
 glibc=$DEPS_GLIBC_FLOOR
 while (($#)); do
     case $1 in

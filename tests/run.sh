@@ -2,8 +2,9 @@
 # THE test command: what CI runs (.ci/run) and what a developer runs before
 # pushing. On a fresh Debian 12 machine it installs what it needs, then runs
 # fmt, clippy, the test world's self-check, the unit tests and the one
-# integration-test binary (tests/it), the end-to-end clusters, the packages
-# and the benchmark's quick mode.
+# integration-test binary (tests/it), the end-to-end clusters (Pacemaker 2.1,
+# then the core scenarios under Pacemaker 3), the packages and the
+# benchmark's quick mode.
 #
 #   bash tests/run.sh                      # as root, from any directory
 #   OCF_AWS_SKIP_LINT=1 bash tests/run.sh  # skip fmt/clippy (local quick runs)
@@ -160,6 +161,17 @@ E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh 2>&1 | tee "$e2e_log"
 add_counts "$e2e_log" e2e
 rm -f "$e2e_log"
 
+# The core scenarios again (1 crash failover with fencing, 5 meta-data and
+# validation, 6 ocf-tester, 7 the examples), the nodes running Debian 13's
+# Pacemaker 3.0, Corosync 3.1.9, crmsh 5 and pcs 0.12 from a trixie root
+# (tests/e2e/root.sh: debootstrap + apt-get once, 1.5-3 min, then cached in
+# /var/cache/ocf-aws/roots; each node pivots into an overlay of it).
+stage "end-to-end under Pacemaker 3: Debian 13 root (tests/e2e/run.sh --pacemaker3)"
+e2e3_log=$(mktemp)
+E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh --pacemaker3 2>&1 | tee "$e2e3_log"
+add_counts "$e2e3_log" e2e
+rm -f "$e2e3_log"
+
 # The .deb and .rpm (packaging/build.sh: a release build, then both
 # packages), the .deb installed with dpkg, checked through crm_resource and
 # man, and removed again (tests/packaging.sh). The release build is already
@@ -183,7 +195,7 @@ rm -f "$pkg_log"
 # (tests/oldroot.sh). The root is built once (~2 min) and cached.
 stage "the .deb on Debian 11 (tests/oldroot.sh)"
 old_log=$(mktemp)
-bash tests/oldroot.sh target/packages/ocf-aws_*_amd64.deb 2>&1 | tee "$old_log"
+bash tests/oldroot.sh target/packages/ocf-aws_*_"$(dpkg --print-architecture)".deb 2>&1 | tee "$old_log"
 add_counts "$old_log" oldroot
 rm -f "$old_log"
 

@@ -24,6 +24,9 @@ E2E_API=http://$E2E_API_IP
 E2E_MOTO=http://127.0.0.1:5000
 E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SYSPY=/usr/bin/python3
+# Owner of the nodes' Pacemaker files, as the nodes' /etc/passwd names it
+# (numeric ids of another release's root: root.sh's e2e_root_layer).
+E2E_HA_OWNER=${E2E_HA_OWNER:-hacluster:haclient}
 # The one module that starts the emulators, waits for them and reads the
 # world (tests/world/world.py).
 WORLD_PY=$E2E_ROOT/tests/world/world.py
@@ -141,7 +144,7 @@ node_create() {
         var/lib/pacemaker/cores var/log/pacemaker/bundles var/log/crmsh var/log/pcsd root tmp; do
         mkdir -p "$dir/$d"
     done
-    chown -R hacluster:haclient "$dir/var/lib/pacemaker" "$dir/var/log/pacemaker"
+    chown -R "$E2E_HA_OWNER" "$dir/var/lib/pacemaker" "$dir/var/log/pacemaker"
     chmod 0750 "$dir"/var/lib/pacemaker/*
     chmod 0770 "$dir/var/log/pacemaker"
     chmod 1777 "$dir/tmp"
@@ -321,7 +324,7 @@ EOF
         local dir
         dir=$(node_dir "$n")
         install -m 0644 "$conf" "$dir/etc/corosync/corosync.conf"
-        install -o hacluster -g haclient -m 0600 "$cib" "$dir/var/lib/pacemaker/cib/cib.xml"
+        install -o "${E2E_HA_OWNER%%:*}" -g "${E2E_HA_OWNER#*:}" -m 0600 "$cib" "$dir/var/lib/pacemaker/cib/cib.xml"
         corosync_start "$n"
     done
     for n in "${nodes[@]}"; do
@@ -341,6 +344,7 @@ EOF
         wait_for 60 "pacemaker on $n: all ${#nodes[@]} nodes online with a DC" \
             cluster_ready "$n" "${#nodes[@]}" || { nx "$n" crm_mon -1 2>&1 | indent; return 1; }
     done
+    [[ -z ${E2E_DISTRO_ROOT:-} ]] || e2e_root_check "${nodes[@]}" || return 1
 }
 
 # corosync as its unit starts it (foreground, clean environment).
@@ -404,9 +408,26 @@ kill_all_nodes() {
             ns=$(readlink "$p/ns/net" 2>/dev/null) || continue
             [[ $ns == "$mine" ]] || pids+=("${p#/proc/}")
         done
-        ((${#pids[@]})) || return 0
+        ((${#pids[@]})) || break
         kill -9 "${pids[@]}" 2>/dev/null || true
         sleep 0.1
+    done
+    for p in "${pids[@]}"; do
+        say "kill_all_nodes: pid $p ($(cat "/proc/$p/comm" 2>/dev/null), state $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)) survived SIGKILL"
+    done
+    # A node's veth goes with its network namespace, once nothing holds
+    # that any more; one still here would make the next node of that name
+    # fail ("File exists"): remove it, and say so.
+    # (The kernel frees a namespace asynchronously: give it 2 s.)
+    local l links=()
+    for ((i = 0; i < 20; i++)); do
+        mapfile -t links < <(ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); if ($2 ~ /^v-/) print $2 }')
+        ((${#links[@]})) || return 0
+        sleep 0.1
+    done
+    for l in "${links[@]}"; do
+        say "kill_all_nodes: removing the leftover $l (its node's namespace outlived its processes)"
+        ip link del "$l" 2>/dev/null || true
     done
 }
 

@@ -24,6 +24,13 @@ set -euo pipefail
 name=$1 dir=$2
 
 hostname "$name"
+# Another release's cluster stack (run.sh --pacemaker3): the node's root
+# becomes an overlay of that root (tests/e2e/root.sh); all below happens in it.
+if [[ -n ${E2E_DISTRO_ROOT:-} ]]; then
+    # shellcheck source=tests/e2e/root.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/root.sh"
+    e2e_root_pivot "$dir"
+fi
 # sysfs shows the network devices of the namespace that mounts it.
 mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
 

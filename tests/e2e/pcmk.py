@@ -8,6 +8,7 @@
     pcmk.py idle             exit 0 when no resource is active anywhere
     pcmk.py failures         one line per failed action: node op_key exitcode exitreason
     pcmk.py dc               the DC's name
+    pcmk.py dc-version       the Pacemaker version the DC runs
 
 Stdlib only: runs with /usr/bin/python3 inside a node's namespaces.
 """
@@ -26,6 +27,10 @@ def main():
     if cmd == "dc":
         dc = root.find("./summary/current_dc")
         print(dc.get("name", "") if dc is not None else "")
+        return
+    if cmd == "dc-version":
+        dc = root.find("./summary/current_dc")
+        print(dc.get("version", "") if dc is not None else "")
         return
     if cmd in ("where", "stopped"):
         nodes = set()

@@ -9,6 +9,9 @@
 #   E2E_KEEP=1 ...                   # keep the work directory (logs) even on success
 #   bash tests/e2e/run.sh --full     # the long-settle variants too (E2E_RUNS=5,
 #                                    # scenario 10 waits for green again)
+#   bash tests/e2e/run.sh --pacemaker3 [N...]  # the nodes run Debian 13's Pacemaker 3
+#                                    # (E2E_DISTRO=trixie; tests/e2e/root.sh), by
+#                                    # default the core scenarios 1 5 6 7
 #
 # Scenarios (tests/e2e/scenarios*.sh; README.md there says more):
 #   1 crash failover of vip+eip+dns (crm group.crm): SIGKILL node1's corosync + pacemakerd,
@@ -42,16 +45,23 @@ set -euo pipefail
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11 12 14 15)
+# What --pacemaker3 runs when no scenario is named (tests/run.sh's gate).
+CORE_SCENARIOS=(1 5 6 7)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
     cd "$E2E_ROOT"
     args=()
     for a in "$@"; do
-        if [[ $a == --full ]]; then E2E_FULL=1; else args+=("$a"); fi
+        case $a in
+            --full) E2E_FULL=1 ;;
+            --pacemaker3) E2E_DISTRO=trixie ;;
+            *) args+=("$a") ;;
+        esac
     done
     set -- "${args[@]}"
-    [[ -z ${E2E_FULL:-} ]] || { E2E_RUNS=${E2E_RUNS:-5}; E2E_TIMEOUT=${E2E_TIMEOUT:-1500}; }
+    [[ -z ${E2E_DISTRO:-} ]] || (($#)) || set -- "${CORE_SCENARIOS[@]}"
+    [[ -z ${E2E_FULL:-} ]] || { E2E_RUNS=${E2E_RUNS:-5}; E2E_TIMEOUT=${E2E_TIMEOUT:-2400}; }
     if [[ $(id -u) -ne 0 ]]; then
         echo "tests/e2e/run.sh must run as root: it creates namespaces and runs Pacemaker (try: sudo bash tests/e2e/run.sh)" >&2
         exit 1
@@ -67,6 +77,12 @@ if [[ ${1:-} != --inside ]]; then
     # shellcheck source=tests/e2e/deps.sh
     . "$E2E_DIR/deps.sh"
     e2e_deps
+    distro_root=""
+    if [[ -n ${E2E_DISTRO:-} ]]; then
+        # shellcheck source=tests/e2e/root.sh
+        . "$E2E_DIR/root.sh"
+        distro_root=$(e2e_root "$E2E_DISTRO")
+    fi
     venv=$(bash tests/world/setup-venv.sh | tail -n1)
     # Scenario 12 runs the ClusterLabs agents: the benchmark's pinned AWS CLI
     # v1 and fence_aws's newer boto3 (bench/setup-*.sh), where the nodes see
@@ -95,17 +111,18 @@ if [[ ${1:-} != --inside ]]; then
     rc=0
     # --kill-child: if this shell (or CI) kills unshare, the namespace's init
     # gets SIGKILL and the kernel kills everything else in the namespace.
-    timeout --kill-after=10 "${E2E_TIMEOUT:-900}" \
+    timeout --kill-after=10 "${E2E_TIMEOUT:-1500}" \
         unshare --pid --fork --kill-child --mount-proc --mount --propagation private --net -- \
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         LC_ALL=C.UTF-8 E2E_VENV="$venv" E2E_BIN="$bin" E2E_WORK="$work" \
         E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" E2E_FULL="${E2E_FULL:-}" \
-        E2E_BOOT_MS="${E2E_BOOT_MS:-2000}" E2E_TIMEOUT="${E2E_TIMEOUT:-900}" \
+        E2E_BOOT_MS="${E2E_BOOT_MS:-2000}" E2E_TIMEOUT="${E2E_TIMEOUT:-1500}" \
         E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" \
         E2E_AWSCLI_VENV="$awscli_venv" E2E_FENCE_AWS_PYTHONPATH="$fence_aws_path" \
+        E2E_CMD_TIMEOUT="${E2E_CMD_TIMEOUT:-}" E2E_DISTRO="${E2E_DISTRO:-}" E2E_DISTRO_ROOT="$distro_root" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
-        echo "e2e: timed out after ${E2E_TIMEOUT:-900}s (E2E_TIMEOUT); logs in $work" >&2
+        echo "e2e: timed out after ${E2E_TIMEOUT:-1500}s (E2E_TIMEOUT); logs in $work" >&2
         echo "e2e: 0 passed, 1 failed"
     fi
     if ((rc == 0)) && [[ -z ${E2E_KEEP:-} ]]; then
@@ -158,6 +175,14 @@ bash "$E2E_ROOT/ocf/install.sh" "$E2E_BIN" >/dev/null
 links=()
 for l in /usr/lib/ocf/resource.d/aws/*; do links+=("${l##*/} -> $(readlink "$l")"); done
 say "installed by ocf/install.sh: /usr/lib/ocf/lib/aws/ocf-aws; /usr/lib/ocf/resource.d/aws/{$(IFS=,; echo "${links[*]}")}"
+if [[ -n $E2E_DISTRO_ROOT ]]; then
+    # The nodes pivot into a $E2E_DISTRO root (node-init.sh); the same
+    # layout goes into a layer over it.
+    # shellcheck source=tests/e2e/root.sh
+    . "$E2E_DIR/root.sh"
+    e2e_root_layer || exit 1
+    say "nodes run Debian $(cat "$E2E_DISTRO_ROOT/etc/debian_version") ($E2E_DISTRO, $E2E_DISTRO_ROOT): $E2E_DISTRO_VERSIONS"
+fi
 
 aws_up || { echo "e2e: could not start the emulated AWS"; exit 1; }
 say "emulated AWS: moto $E2E_MOTO, API endpoint $E2E_API (fault_proxy), resolver $E2E_RESOLVER_IP:53"

@@ -38,9 +38,33 @@ validate() {
     }
 }
 
+# meta_valid AGENT: AGENT's meta-data, as the node runs it, is valid against
+# the schemas of the node's own release: resource-agents' ra-api-1.dtd and
+# metadata.rng and, where Pacemaker ships one (3.x: api/ocf-ra-1.1.rng;
+# 2.1 has none), Pacemaker's OCF 1.1 schema. Prints the schemas used.
+meta_valid() {
+    # shellcheck disable=SC2016 # expanded on the node
+    nx solo sh -ec '
+        f=/tmp/meta-data-$1.xml
+        /usr/lib/ocf/resource.d/aws/$1 meta-data >"$f"
+        used=""
+        for s in /usr/share/resource-agents/ra-api-1.dtd /usr/share/resource-agents/metadata.rng \
+            /usr/share/pacemaker/api/ocf-ra-1.1.rng; do
+            case $s in */pacemaker/*) [ -f "$s" ] || continue ;; esac
+            case $s in *.dtd) opt=--dtdvalid ;; *) opt=--relaxng ;; esac
+            xmllint --noout "$opt" "$s" "$f" 2>"$f.err" || { echo "$s:"; cat "$f.err"; exit 1; }
+            used="$used ${s##*/}"
+        done
+        echo "$used"' sh "$1"
+}
+
 scenario_5() {
     local a out
     single_node_cluster --owner node1 --tables 2 || return 1
+    for a in $(agents); do
+        out=$(meta_valid "$a" 2>&1) || { printf '%s\n' "$out" | indent; fail "ocf:aws:$a meta-data is not valid on solo"; return 1; }
+        say "ocf:aws:$a meta-data valid against solo's$out"
+    done
     for a in $(agents); do
         out=$(nx solo crm ra info "ocf:aws:$a" 2>&1) || { printf '%s\n' "$out" | indent; fail "crm ra info ocf:aws:$a"; return 1; }
         meta_check "$a" "$out" || { printf '%s\n' "$out" | head -n 20 | indent; return 1; }

@@ -19,6 +19,7 @@ Markers (all from NODE, the survivor, except the kill):
                    (the survivor won the DC election: the harness makes the
                    crashed node1 the DC, the worst case)
   fencing requested  pacemaker-controld: "Requesting fencing (reboot) of node X"
+                   (Pacemaker 3: "... targeting node X")
   fence_ec2 begins pacemaker-fenced: "Delaying 'reboot' action targeting X using
                    D for Ns" (pcmk_delay_max's random delay) + N seconds
   instance stopped the fate watcher (tests/e2e/lib.sh, --fate) first sees X's
@@ -75,7 +76,8 @@ def cmd_run(a):
     m["dc"] = t
     fence = {}
     if a.target:
-        t, _ = first(a.pacemaker, rf"pacemaker-controld.*Requesting fencing \(\w+\) of node {a.target}\b", kill)
+        # Pacemaker 2.1: "of node X"; 3.0: "targeting node X".
+        t, _ = first(a.pacemaker, rf"pacemaker-controld.*Requesting fencing \(\w+\) (?:of|targeting) node {a.target}\b", kill)
         fence["requested"] = t
         t, line = first(a.pacemaker, rf"pacemaker-fenced.*Delaying '\w+' action targeting {a.target} using \S+ for \d+s", kill)
         delay = int(re.search(r" for (\d+)s", line).group(1)) if line else 0
