@@ -137,7 +137,7 @@ impl Foreign {
             Fate::Renamed(ours) => format!("read as {ours}"),
             Fate::Kept(how) => format!("kept: {how}"),
             Fate::Ignored(why) => format!("ignored: {why}"),
-            Fate::Lost { why, harmless } if harmless.is_empty() => format!("not kept: {why}"),
+            Fate::Lost { why, harmless: [] } => format!("not kept: {why}"),
             Fate::Lost { why, harmless } => {
                 format!("not kept unless {}: {why}", harmless.join(" or "))
             }
