@@ -24,6 +24,10 @@
 #  10 AZ health with pcs (group.pcs)
 #  11 secondary-ip, both nodes in one subnet (secondary-ip.crm): crash of node1 ->
 #     fenced, the address moves to node2's ENI and device; move back
+#  q1-q6 split brain (scenarios-quorum.sh): quorum device with the api-reachable
+#     heuristic, three AZs, soak (E2E_SOAK=N rounds), priority-fencing-delay
+#  token (--full or by name): scenario 1's crash failover once with corosync's
+#     token at 30000 ms, as production guides set it
 #
 # Every cluster runs with fencing (fence_ec2 from the example files) and a
 # fate watcher that turns a stopped instance into a dead node (lib.sh).
@@ -37,6 +41,10 @@ set -euo pipefail
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11)
+# Split brain (scenarios-quorum.sh): named, not numbered.
+ALL_SCENARIOS+=(q1 q2 q6 q3 q4 q5)
+# Only asked for by name, or with --full.
+FULL_SCENARIOS=(token)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
@@ -54,7 +62,7 @@ if [[ ${1:-} != --inside ]]; then
     # E2E_EXTRA=FILE: one more file of scenarios (demo/failover.sh), whose
     # scenario_<name> functions may be asked for by name.
     for s in "$@"; do
-        [[ -n ${E2E_EXTRA:-} || " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || {
+        [[ -n ${E2E_EXTRA:-} || " ${ALL_SCENARIOS[*]} ${FULL_SCENARIOS[*]} " == *" $s "* ]] || {
             echo "tests/e2e/run.sh: no scenario '$s' (have: ${ALL_SCENARIOS[*]})" >&2
             exit 2
         }
@@ -85,6 +93,7 @@ if [[ ${1:-} != --inside ]]; then
         E2E_RUNS="${E2E_RUNS:-3}" E2E_VERBOSE="${E2E_VERBOSE:-}" E2E_FULL="${E2E_FULL:-}" \
         E2E_BOOT_MS="${E2E_BOOT_MS:-2000}" E2E_TIMEOUT="${E2E_TIMEOUT:-900}" \
         E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" \
+        E2E_SOAK="${E2E_SOAK:-}" E2E_STALE="${E2E_STALE:-}" E2E_TOKEN="${E2E_TOKEN:-}" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
         echo "e2e: timed out after ${E2E_TIMEOUT:-900}s (E2E_TIMEOUT); logs in $work" >&2
@@ -110,6 +119,8 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/scenarios-solo.sh"
 # shellcheck source=tests/e2e/scenarios-secondary-ip.sh
 . "$E2E_DIR/scenarios-secondary-ip.sh"
+# shellcheck source=tests/e2e/scenarios-quorum.sh
+. "$E2E_DIR/scenarios-quorum.sh"
 if [[ -n ${E2E_EXTRA:-} ]]; then
     # shellcheck disable=SC1090
     . "$E2E_EXTRA"
@@ -141,7 +152,10 @@ aws_up || { echo "e2e: could not start the emulated AWS"; exit 1; }
 say "emulated AWS: moto $E2E_MOTO, API endpoint $E2E_API (fault_proxy), resolver $E2E_RESOLVER_IP:53"
 
 selected=("$@")
-((${#selected[@]})) || selected=("${ALL_SCENARIOS[@]}")
+if ((${#selected[@]} == 0)); then
+    selected=("${ALL_SCENARIOS[@]}")
+    [[ -z ${E2E_FULL:-} ]] || selected+=("${FULL_SCENARIOS[@]}")
+fi
 passed=0 failed=0
 declare -a results=()
 for s in "${selected[@]}"; do
