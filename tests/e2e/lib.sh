@@ -169,6 +169,9 @@ EOF
     }
     NODE_IDENT[$name]=$ident
     local pid=${NODE_PID[$name]}
+    # A dead node's network namespace may outlive its processes for a while
+    # (the kernel frees it asynchronously), and its veth with it.
+    ip link del "v-$name" 2>/dev/null || true
     ip link add "v-$name" type veth peer name eth0 netns "$pid"
     ip link set "v-$name" master br0 up
     node_net "$name"
@@ -472,6 +475,11 @@ fate_stop() {
     wait "$FATE_POWER_PID" 2>/dev/null || true
     FATE_PID=""
     rm -f "${FATE_FIFO:-}"
+    if [[ -n ${E2E_STALE:-} ]]; then
+        # Proof that the reads were stale: the proxy's count of them.
+        say "stale reads answered by the fault proxy: $(proxy GET stats | "$SYSPY" -c 'import json, sys
+print(json.load(sys.stdin).get("by_fault", {}).get("stale", 0))')"
+    fi
     proxy POST reset >/dev/null || true
 }
 

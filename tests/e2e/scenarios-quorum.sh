@@ -47,6 +47,7 @@ qnetd_create() {
     NODE_PID[qnetd]=$!
     disown "$!"
     wait_file "$dir/ready" 10 "qnetd host namespaces" || return 1
+    ip link del v-qnetd 2>/dev/null || true # as in node_create
     ip link add v-qnetd type veth peer name eth0 netns "${NODE_PID[qnetd]}"
     ip link set v-qnetd master br0 up
     nsenter -t "${NODE_PID[qnetd]}" -n -- sh -ec "
