@@ -148,7 +148,9 @@ pub fn command() -> clap::Command {
                      exec_aws: /usr/sbin/ocf-aws api-reachable } } }, so that in a tie qnetd \
                      gives the vote to the partition that can still move the addresses. \
                      Settings as NAME=VALUE, the same as the agents' parameters: region, \
-                     endpoint_url, profile, proxy, imds_version, role_arn, external_id.",
+                     endpoint_url, profile, proxy, imds_version, role_arn, external_id. \
+                     Complete set-ups: /usr/share/doc/ocf-aws/crm-examples/qdevice.corosync.conf \
+                     and qdevice.pcs (README: Split brain on AWS).",
                 )
                 .arg(
                     Arg::new("timeout")

@@ -6,9 +6,9 @@ namespace, talking straight to moto (never through the fault proxy, so the
 proxy's counters show only the agents' traffic).
 
     aws.py world --endpoint URL [--vip IP] [--tables N] [--owner node1|node2|none]
-                 [--extra-tables-without-route N] [--same-subnet]
+                 [--extra-tables-without-route N] [--same-subnet] [--node3]
         seed.py's world (a fresh VPC, two nodes; --same-subnet: node2 in
-        node1's subnet) plus an unassociated Elastic IP (eip.allocation_id,
+        node1's subnet; --node3: a third node, 10.0.3.10 in a third AZ) plus an unassociated Elastic IP (eip.allocation_id,
         eip.public_ip), a public hosted zone (zone.id, zone.name) with the
         record name the dns agent manages (zone.record), and secondary_ip, a
         free address of node1's subnet (the .50) for the secondary-ip agent;
@@ -33,6 +33,9 @@ proxy's counters show only the agents' traffic).
         of NODE's ENI and of no other ENI of the VPC (none: of no ENI), as
         DescribeNetworkInterfaces shows it; otherwise prints who holds it,
         exit 1.
+    aws.py hold --world F --owner NODE [--seconds 30] [--interval 0.2]
+        sample the state every interval for seconds: exit 0 when every sample
+        passes `check --owner NODE`, else 1 at the first that does not.
     aws.py watch --world F --out FILE
         poll every 50 ms until SIGTERM; appends "epoch json" whenever the
         state changes (the failover timeline's "AWS state switched").
@@ -97,6 +100,8 @@ def cmd_world(a):
         *(["--same-subnet"] if a.same_subnet else [])])
     w["secondary_ip"] = str(ipaddress.ip_network(w["nodes"]["node1"]["subnet_cidr"])[50])
     ec2, r53 = clients(a.endpoint, w["region"])
+    if a.node3:
+        add_node3(w, ec2)
     eip = ec2.allocate_address(Domain="vpc")
     w["eip"] = {"allocation_id": eip["AllocationId"], "public_ip": eip["PublicIp"]}
     # One zone per world (the VPC id makes the name unique), so parallel or
@@ -106,6 +111,36 @@ def cmd_world(a):
     w["zone"] = {"id": z["Id"].split("/")[-1], "name": name, "record": f"app.{name}"}
     json.dump(w, sys.stdout)
     sys.stdout.write("\n")
+
+
+def add_node3(w, ec2):
+    """A third node in a third AZ (10.0.3.10 in 10.0.3.0/24), seeded like
+    seed.py's two, for the three-AZ cluster: nodes.node3 in the world."""
+    import seed  # tests/world/seed.py: its AMI, tags and IPv6 layout
+    n1 = w["nodes"]["node1"]
+    used = {n["az"] for n in w["nodes"].values()}
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
+    az = next(z for z in zones if z not in used)
+    cidr, ip = "10.0.3.0/24", "10.0.3.10"
+    cidr6, ip6 = seed.ipv6_layout(w["vpc_ipv6_cidrs"][0], cidr, ip)
+    subnet = ec2.create_subnet(VpcId=w["vpc_id"], CidrBlock=cidr, Ipv6CidrBlock=cidr6,
+                               AvailabilityZone=az)["Subnet"]["SubnetId"]
+    inst = ec2.run_instances(ImageId=seed.AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                             SubnetId=subnet, PrivateIpAddress=ip,
+                             TagSpecifications=seed.tags("instance", "node3", w["vpc_id"])
+                             )["Instances"][0]
+    eni = inst["NetworkInterfaces"][0]
+    ec2.assign_ipv6_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"], Ipv6Addresses=[ip6])
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=eni["NetworkInterfaceId"],
+                                           SourceDestCheck={"Value": False})
+    ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], SourceDestCheck={"Value": False})
+    w["nodes"]["node3"] = {
+        "instance_id": inst["InstanceId"], "eni_id": eni["NetworkInterfaceId"],
+        "mac": eni["MacAddress"], "private_ip": ip, "az": az, "subnet_id": subnet,
+        "subnet_cidr": cidr, "ipv6": ip6, "subnet_ipv6_cidr": cidr6, "public_ip": None,
+        "device_number": eni["Attachment"]["DeviceIndex"],
+        "instance_type": inst["InstanceType"], "ami_id": n1["ami_id"],
+    }
 
 
 def owner_of(values, by):
@@ -254,6 +289,25 @@ def cmd_secondary_ip(a):
     return 0
 
 
+def cmd_hold(a):
+    """Every --interval for --seconds: the whole state belongs to --owner;
+    the first sample that does not ends it (exit 1, what differs)."""
+    w = load(a.world)
+    c = clients(a.endpoint or w["endpoint"], w["region"])
+    end = time.monotonic() + a.seconds
+    n = 0
+    while time.monotonic() < end:
+        st = read_state(w, *c)
+        n += 1
+        bad = problems(w, st, a.owner)
+        if bad:
+            print(f"sample {n}: " + "; ".join(bad))
+            return 1
+        time.sleep(a.interval)
+    print(f"AWS: {n} samples, every route, the EIP and the record on {a.owner} in each")
+    return 0
+
+
 def cmd_watch(a):
     w = load(a.world)
     c = clients(a.endpoint or w["endpoint"], w["region"])
@@ -321,14 +375,15 @@ def main():
     p.add_argument("--owner", default="node2")
     p.add_argument("--extra-tables-without-route", type=int, default=1)
     p.add_argument("--same-subnet", action="store_true")
+    p.add_argument("--node3", action="store_true", help="a third node in a third AZ")
     p.set_defaults(fn=cmd_world)
     for name, fn in (("state", cmd_state), ("wait", cmd_wait), ("watch", cmd_watch),
                      ("check", cmd_check), ("power", cmd_power), ("instances", cmd_instances),
-                     ("secondary-ip", cmd_secondary_ip)):
+                     ("secondary-ip", cmd_secondary_ip), ("hold", cmd_hold)):
         p = sub.add_parser(name)
         p.add_argument("--world", required=True)
         p.add_argument("--endpoint", help="default: the world's")
-        if name in ("wait", "check", "secondary-ip"):
+        if name in ("wait", "check", "secondary-ip", "hold"):
             p.add_argument("--owner", required=True)
         if name == "check":
             p.add_argument("--parts", default=",".join(PARTS))
@@ -340,6 +395,9 @@ def main():
             p.add_argument("--max-seconds", type=float, default=300)
         if name == "power":
             p.add_argument("--interval", type=float, default=0.1)
+        if name == "hold":
+            p.add_argument("--seconds", type=float, default=30)
+            p.add_argument("--interval", type=float, default=0.2)
         p.set_defaults(fn=fn)
     a = ap.parse_args()
     sys.exit(a.fn(a) or 0)

@@ -6,7 +6,7 @@
 #   . tests/e2e/deps.sh; e2e_deps        (run.sh does this)
 #   bash tests/e2e/deps.sh               (check/install and report)
 #
-# Debian 12 ships corosync 3.1.7, pacemaker 2.1.5, crmsh 4.4.1, pcs 0.11.5
+# Debian 12 ships corosync 3.1.7, corosync-qdevice/-qnetd 3.0.3, pacemaker 2.1.5, crmsh 4.4.1, pcs 0.11.5
 # and resource-agents 4.12.0. Their postinst scripts try to start services;
 # without systemd (CI, containers) policy-rc.d refuses and that is fine: the
 # harness starts corosync and pacemakerd itself. pcs pulls in ruby and
@@ -21,6 +21,9 @@ e2e_deps() {
     command -v crm_mon >/dev/null && command -v attrd_updater >/dev/null ||
         missing+=(pacemaker-cli-utils)
     command -v crm >/dev/null || missing+=(crmsh)
+    # The split-brain scenarios' quorum device (scenarios-quorum.sh).
+    command -v corosync-qdevice >/dev/null || missing+=(corosync-qdevice)
+    command -v corosync-qnetd >/dev/null || missing+=(corosync-qnetd)
     command -v pcs >/dev/null || missing+=(pcs)
     # ocf-tester, ocf:heartbeat:Dummy, ra-api-1.dtd
     [[ -x /usr/sbin/ocf-tester && -x /usr/lib/ocf/resource.d/heartbeat/Dummy ]] ||
@@ -48,5 +51,5 @@ e2e_deps() {
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     set -euo pipefail
     e2e_deps
-    echo "e2e deps: ok ($(dpkg-query -W -f '${Package} ${Version}, ' corosync pacemaker crmsh pcs resource-agents 2>/dev/null | sed 's/, $//'))"
+    echo "e2e deps: ok ($(dpkg-query -W -f '${Package} ${Version}, ' corosync corosync-qdevice corosync-qnetd pacemaker crmsh pcs resource-agents 2>/dev/null | sed 's/, $//'))"
 fi

@@ -33,6 +33,8 @@ WORLD_PY=$E2E_ROOT/tests/world/world.py
 
 declare -A NODE_PID=()   # node name -> pid of the process holding its namespaces
 declare -A NODE_IDENT=() # node name -> the world's node it impersonates (node1|node2)
+BOOT_HOOKS=()            # functions node_power_on calls with the node's name, last
+EXAMPLE_SED=()           # more sed -e arguments for example (a scenario's placeholders)
 
 # ------------------------------------------------------------------ output
 
@@ -170,6 +172,9 @@ EOF
     }
     NODE_IDENT[$name]=$ident
     local pid=${NODE_PID[$name]}
+    # A dead node's network namespace may outlive its processes for a while
+    # (the kernel frees it asynchronously), and its veth with it.
+    ip link del "v-$name" 2>/dev/null || true
     ip link add "v-$name" type veth peer name eth0 netns "$pid"
     ip link set "v-$name" master br0 up
     node_net "$name"
@@ -265,7 +270,7 @@ totem {
     version: 2
     cluster_name: ocfaws-e2e
     transport: knet
-    token: 1000
+    token: ${E2E_TOKEN:-1000}
     crypto_cipher: none
     crypto_hash: none
 }
@@ -289,6 +294,9 @@ EOF
         done
         echo "}"
     } >"$conf"
+    # A scenario may rewrite it from an example (scenarios-quorum.sh: the
+    # quorum device, three nodes): CLUSTER_CONF_HOOK FILE NODE...
+    [[ -z ${CLUSTER_CONF_HOOK:-} ]] || "$CLUSTER_CONF_HOOK" "$conf" "${nodes[@]}" || return 1
     # The CIB every node starts from (what `pcs cluster setup` + the first
     # `pcs property set`s would leave): dc-deadtime 2s cuts the start-up
     # election wait from ~20 s; stonith-enabled=false until an example
@@ -462,6 +470,11 @@ fate_start() {
     mkfifo "$fifo"
     proxy POST reset >/dev/null || return 1
     proxy POST "rule?action=StartInstances&fault=latency&ms=${E2E_BOOT_MS:-2000}" >/dev/null || return 1
+    # E2E_STALE=MS: EC2 and Route 53 reads answer as before each write for
+    # MS ms (the fault proxy's stale reads: AWS's eventual consistency).
+    if [[ -n ${E2E_STALE:-} ]]; then
+        proxy POST "rule?action=*&fault=stale&ms=$E2E_STALE" >/dev/null || return 1
+    fi
     "$PY" "$E2E_DIR/aws.py" power --world "$WORLD" --endpoint "$E2E_MOTO" \
         --max-seconds "${E2E_TIMEOUT:-900}" >"$fifo" &
     FATE_POWER_PID=$!
@@ -483,6 +496,11 @@ fate_stop() {
     wait "$FATE_POWER_PID" 2>/dev/null || true
     FATE_PID=""
     rm -f "${FATE_FIFO:-}"
+    if [[ -n ${E2E_STALE:-} ]]; then
+        # Proof that the reads were stale: the proxy's count of them.
+        say "stale reads answered by the fault proxy: $(proxy GET stats | "$SYSPY" -c 'import json, sys
+print(json.load(sys.stdin).get("by_fault", {}).get("stale", 0))')"
+    fi
     proxy POST reset >/dev/null || true
 }
 
@@ -548,6 +566,9 @@ node_power_on() {
     corosync_start "$n"
     wait_for 20 "corosync on $n after its boot" nx "$n" corosync-cfgtool -s || return 0
     pcmk_start "$n"
+    # What else the node's units start at boot (corosync-qdevice, ...).
+    local h
+    for h in "${BOOT_HOOKS[@]}"; do "$h" "$n"; done
 }
 
 # cut_link A B / heal_link A B: the cluster network between two nodes
@@ -575,7 +596,7 @@ example() {
         -e "s|@ZONE@|$(wj zone.id)|g" \
         -e "s|@NAME@|$(wj zone.record)|g" \
         -e "s|@SECIP@|$(wj secondary_ip)|g" \
-        -e "s|@TAG@|Name|g" \
+        -e "s|@TAG@|Name|g" "${EXAMPLE_SED[@]}" \
         "$E2E_ROOT/crm-examples/$1"
 }
 

@@ -32,6 +32,10 @@
 #  15 SAP HANA pattern (hana.crm, hana.pcs): addresses follow the promoted instance
 #  12 migration: a cluster on ClusterLabs' agents and fence_aws, `ocf-aws migrate
 #     --apply` (nothing moves), then a crash of node1 fails over with ours
+#  q1-q6 split brain (scenarios-quorum.sh): quorum device with the api-reachable
+#     heuristic, three AZs, soak (E2E_SOAK=N rounds), priority-fencing-delay
+#  token (--full or by name): scenario 1's crash failover once with corosync's
+#     token at 30000 ms, as production guides set it
 #
 # Every cluster runs with fencing (fence_ec2 from the example files) and a
 # fate watcher that turns a stopped instance into a dead node (lib.sh).
@@ -47,6 +51,11 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 ALL_SCENARIOS=(1 2 3 4 5 6 7 8 9 10 11 12 14 15)
 # What --pacemaker3 runs when no scenario is named (tests/run.sh's gate).
 CORE_SCENARIOS=(1 5 6 7)
+# Split brain (scenarios-quorum.sh): named, not numbered.
+ALL_SCENARIOS+=(q1 q2 q3 q4)
+# Only asked for by name, or with --full: q5 and q6 repeat q2's and q1's
+# cluster with priority-fencing-delay and against ffsplit's tie-breaker.
+FULL_SCENARIOS=(q6 q5 token)
 
 # ----------------------------------------------------------------- outside
 if [[ ${1:-} != --inside ]]; then
@@ -69,7 +78,7 @@ if [[ ${1:-} != --inside ]]; then
     # E2E_EXTRA=FILE: one more file of scenarios (demo/failover.sh), whose
     # scenario_<name> functions may be asked for by name.
     for s in "$@"; do
-        [[ -n ${E2E_EXTRA:-} || " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || {
+        [[ -n ${E2E_EXTRA:-} || " ${ALL_SCENARIOS[*]} ${FULL_SCENARIOS[*]} " == *" $s "* ]] || {
             echo "tests/e2e/run.sh: no scenario '$s' (have: ${ALL_SCENARIOS[*]})" >&2
             exit 2
         }
@@ -120,6 +129,7 @@ if [[ ${1:-} != --inside ]]; then
         E2E_EXTRA="${E2E_EXTRA:-}" COLUMNS="${COLUMNS:-}" \
         E2E_AWSCLI_VENV="$awscli_venv" E2E_FENCE_AWS_PYTHONPATH="$fence_aws_path" \
         E2E_CMD_TIMEOUT="${E2E_CMD_TIMEOUT:-}" E2E_DISTRO="${E2E_DISTRO:-}" E2E_DISTRO_ROOT="$distro_root" \
+        E2E_SOAK="${E2E_SOAK:-}" E2E_STALE="${E2E_STALE:-}" E2E_TOKEN="${E2E_TOKEN:-}" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
         echo "e2e: timed out after ${E2E_TIMEOUT:-1500}s (E2E_TIMEOUT); logs in $work" >&2
@@ -149,6 +159,8 @@ PY=$E2E_VENV/bin/python
 . "$E2E_DIR/scenarios-hana.sh"
 # shellcheck source=tests/e2e/scenarios-migrate.sh
 . "$E2E_DIR/scenarios-migrate.sh"
+# shellcheck source=tests/e2e/scenarios-quorum.sh
+. "$E2E_DIR/scenarios-quorum.sh"
 if [[ -n ${E2E_EXTRA:-} ]]; then
     # shellcheck disable=SC1090
     . "$E2E_EXTRA"
@@ -188,7 +200,10 @@ aws_up || { echo "e2e: could not start the emulated AWS"; exit 1; }
 say "emulated AWS: moto $E2E_MOTO, API endpoint $E2E_API (fault_proxy), resolver $E2E_RESOLVER_IP:53"
 
 selected=("$@")
-((${#selected[@]})) || selected=("${ALL_SCENARIOS[@]}")
+if ((${#selected[@]} == 0)); then
+    selected=("${ALL_SCENARIOS[@]}")
+    [[ -z ${E2E_FULL:-} ]] || selected+=("${FULL_SCENARIOS[@]}")
+fi
 passed=0 failed=0
 declare -a results=()
 for s in "${selected[@]}"; do

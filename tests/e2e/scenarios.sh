@@ -210,13 +210,15 @@ crash_failover() {
     local run=$1 watch kill t_aws
     watch=$E2E_WORK/s1-watch-$run.log
     "$PY" "$E2E_DIR/aws.py" watch --world "$WORLD" --endpoint "$E2E_MOTO" --out "$watch" \
-        --max-seconds 120 &
+        --max-seconds $((120 + ${E2E_TOKEN:-1000} * 3 / 1000)) &
     local watcher=$!
     BG_PIDS+=("$watcher")
     wait_file "$watch" 10 "the AWS poller" || return 1
     crash_dc node1 node2 || return 1
     kill=$CRASH_T
-    t_aws=$(aws_wait_owner node2 60) || { kill "$watcher"; fail "AWS did not switch to node2 within 60 s: $t_aws"; return 1; }
+    # Detection is corosync's token + consensus (1.2 token): allow for them.
+    local limit=$((60 + ${E2E_TOKEN:-1000} * 3 / 1000))
+    t_aws=$(aws_wait_owner node2 "$limit") || { kill "$watcher"; fail "AWS did not switch to node2 within $limit s: $t_aws"; return 1; }
     say "AWS state on node2 $(elapsed "$kill" "$t_aws")s after the kill"
     grep -q ' node1 stopped$' "$FATE_LOG" || { fail "node1's instance was never stopped (fencing)"; return 1; }
     ! grep -q ' node2 stopped$' "$FATE_LOG" || { fail "node2's instance was stopped"; return 1; }

@@ -85,9 +85,40 @@ fn custom_attribute_zone_and_dampen() {
 fn attrd_failure_is_degraded() {
     let a = setup();
     a.run_env("node1", "start", &[], &[]).expect(0);
-    let r = a.run_env("node1", "monitor", &[], &[("ATTRD_EXIT", "102")]);
+    // attrd not connected for the whole (short) deadline: degraded.
+    let r = a.run_env(
+        "node1",
+        "monitor",
+        &[],
+        &[
+            ("ATTRD_EXIT", "102"),
+            ("OCF_RESKEY_CRM_meta_timeout", "4000"),
+        ],
+    );
     assert_eq!(r.rc, 190, "{}", r.stderr);
     r.reason_has(&["attrd_updater"]);
+    // Any other failure is not waited for.
+    let r = a.run_env("node1", "monitor", &[], &[("ATTRD_EXIT", "1")]);
+    assert_eq!(r.rc, 190, "{}", r.stderr);
+}
+
+/// A node that has just booted after fencing: its first monitors may run
+/// before pacemaker-attrd is connected (exit 102); the agent asks again
+/// within the deadline instead of recording a failed monitor.
+fn attrd_connecting_late_is_waited_for() {
+    let a = setup();
+    a.run_env("node1", "start", &[], &[]).expect(0);
+    let before = calls(&a).len();
+    let r = a.run_env(
+        "node1",
+        "monitor",
+        &[],
+        &[("ATTRD_EXIT", "102"), ("ATTRD_EXIT_FIRST", "2")],
+    );
+    assert_eq!(r.rc, 0, "{}", r.stderr);
+    let c = calls(&a);
+    let tries: Vec<_> = c[before..].iter().map(|c| c["exit"].as_i64()).collect();
+    assert_eq!(tries, [Some(102), Some(102), Some(0)], "{c:?}");
 }
 
 fn probes_and_unstarted_monitors_publish_nothing() {
@@ -162,6 +193,7 @@ tests![
     publishes_zone_health_and_follows_impairment,
     custom_attribute_zone_and_dampen,
     attrd_failure_is_degraded,
+    attrd_connecting_late_is_waited_for,
     probes_and_unstarted_monitors_publish_nothing,
     configuration_errors,
     api_failure_keep_or_publish,

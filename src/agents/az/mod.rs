@@ -15,9 +15,10 @@ use crate::aws::options::with_aws_settings;
 use crate::aws::{AwsOptions, Service};
 use crate::core::params::{shorten, Kind};
 use crate::core::state::StateFile;
-use crate::core::Param;
+use crate::core::{Deadline, Param};
 use crate::ocf::{ActionSpec, Agent, Ctx, OcfError, OcfResult, Rc};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 pub const SPEC: Spec = Spec {
     name: "az",
@@ -184,8 +185,37 @@ fn attrd_version() -> OcfResult<String> {
     attrd(&["--version"]).map(|out| out.lines().next().unwrap_or("present").trim().to_string())
 }
 
+/// attrd_updater's exit status when pacemaker-attrd cannot be reached
+/// (CRM_EX_DISCONNECT, "Not connected"): on a node that has just booted and
+/// is joining, attrd comes up a moment after the first monitor may run.
+const ATTRD_NOT_CONNECTED: i32 = 102;
+
+/// attrd_updater, asked again every half second while attrd is not
+/// connected yet, within the action's deadline (with a second to spare for
+/// the last attempt): a node rejoining after fencing otherwise records a
+/// failed monitor for a moment's start-up order.
+fn attrd_within(args: &[&str], deadline: &Deadline) -> OcfResult<String> {
+    loop {
+        match attrd_status(args)? {
+            Ok(out) => return Ok(out),
+            Err((Some(ATTRD_NOT_CONNECTED), _))
+                if deadline.remaining() > Duration::from_millis(1500) =>
+            {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err((_, e)) => return Err(e),
+        }
+    }
+}
+
 /// Run Pacemaker's attrd_updater with a fixed argument vector; its stdout.
 fn attrd(args: &[&str]) -> OcfResult<String> {
+    attrd_status(args)?.map_err(|(_, e)| e)
+}
+
+/// attrd_updater's stdout, or its exit code and the error it makes; the
+/// outer error is that it could not be run at all.
+fn attrd_status(args: &[&str]) -> OcfResult<Result<String, (Option<i32>, OcfError)>> {
     let out = Command::new("attrd_updater")
         .args(args)
         .stdin(Stdio::null())
@@ -201,9 +231,11 @@ fn attrd(args: &[&str]) -> OcfResult<String> {
             }
         })?;
     if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(OcfError::new(
+        return Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()));
+    }
+    Ok(Err((
+        out.status.code(),
+        OcfError::new(
             Rc::Degraded,
             format!(
                 "attrd_updater {} failed ({}): {}",
@@ -211,8 +243,8 @@ fn attrd(args: &[&str]) -> OcfResult<String> {
                 out.status,
                 String::from_utf8_lossy(&out.stderr).trim()
             ),
-        ))
-    }
+        ),
+    )))
 }
 
 impl Az {
@@ -228,9 +260,13 @@ impl Az {
         }
     }
 
-    fn publish(&self, colour: &str) -> OcfResult<()> {
+    fn publish(&self, ctx: &Ctx, colour: &str) -> OcfResult<()> {
         let c = &self.cfg;
-        attrd(&["-n", &c.attribute, "-B", colour, "-d", &c.dampen]).map(|_| ())
+        attrd_within(
+            &["-n", &c.attribute, "-B", colour, "-d", &c.dampen],
+            &ctx.deadline,
+        )
+        .map(|_| ())
     }
 
     /// Ask EC2 for the zone and publish its colour. Returns the colour.
@@ -282,7 +318,7 @@ impl Az {
             },
             Err(e) => return Err(e),
         };
-        self.publish(colour)?;
+        self.publish(ctx, colour)?;
         Ok((zone, colour.to_string()))
     }
 
