@@ -143,7 +143,9 @@ impl Foreign {
             Fate::Ignored(why) => format!("ignored: {why}"),
             Fate::Lost { why, harmless: [] } => format!("not kept: {why}"),
             Fate::Lost { why, harmless } => {
-                format!("not kept unless {}: {why}", harmless.join(" or "))
+                // An empty harmless value is "unset", which needs no word.
+                let set: Vec<&str> = harmless.iter().copied().filter(|h| !h.is_empty()).collect();
+                format!("not kept unless {}: {why}", set.join(" or "))
             }
         }
     }
