@@ -110,3 +110,44 @@ pub const FENCE_COMMON: [Foreign; 12] = [
         "the instance state is polled with backoff within power_timeout",
     ),
 ];
+
+/// A ClusterLabs shell agent's parameter table: its own entries, then the
+/// AWS CLI settings every one of them takes (awscli, auth_type, profile,
+/// region, curl_retries, curl_sleep).
+macro_rules! with_shell_settings {
+    ($($f:expr),* $(,)?) => {
+        &[
+            $($f,)*
+            $crate::agents::legacy::AWSCLI,
+            $crate::agents::legacy::AUTH_TYPE,
+            $crate::agents::legacy::PROFILE,
+            $crate::agents::legacy::REGION,
+            $crate::agents::legacy::CURL_RETRIES,
+            $crate::agents::legacy::CURL_SLEEP,
+        ]
+    };
+}
+pub(crate) use with_shell_settings;
+
+/// A fence-agents agent's parameter table: its own entries, then the
+/// common options ([`FENCE_COMMON`]) fence_ec2 has no use for.
+macro_rules! with_fence_common {
+    ($($f:expr),* $(,)?) => {
+        &[
+            $($f,)*
+            $crate::agents::legacy::FENCE_COMMON[0],
+            $crate::agents::legacy::FENCE_COMMON[1],
+            $crate::agents::legacy::FENCE_COMMON[2],
+            $crate::agents::legacy::FENCE_COMMON[3],
+            $crate::agents::legacy::FENCE_COMMON[4],
+            $crate::agents::legacy::FENCE_COMMON[5],
+            $crate::agents::legacy::FENCE_COMMON[6],
+            $crate::agents::legacy::FENCE_COMMON[7],
+            $crate::agents::legacy::FENCE_COMMON[8],
+            $crate::agents::legacy::FENCE_COMMON[9],
+            $crate::agents::legacy::FENCE_COMMON[10],
+            $crate::agents::legacy::FENCE_COMMON[11],
+        ]
+    };
+}
+pub(crate) use with_fence_common;

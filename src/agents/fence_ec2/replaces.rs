@@ -1,7 +1,7 @@
 //! What becomes of the parameters of fence_aws and external/ec2 here (see
 //! `core::legacy`; the shared entries are in `agents::legacy`).
 
-use crate::agents::legacy;
+use crate::agents::legacy::with_fence_common;
 use crate::core::legacy::{Foreign, Replaces};
 use crate::core::Kind;
 
@@ -9,7 +9,7 @@ use crate::core::Kind;
 pub(super) const REPLACES: &[Replaces] = &[
     Replaces {
         agent: "stonith:fence_aws",
-        params: &[
+        params: with_fence_common![
             Foreign::same("plug", Kind::String),
             Foreign::same("region", Kind::String),
             Foreign::same("access_key", Kind::String),
@@ -22,18 +22,6 @@ pub(super) const REPLACES: &[Replaces] = &[
                 Kind::String,
                 "there is no boto3; verbose=1 logs every AWS call",
             ),
-            legacy::FENCE_COMMON[0],
-            legacy::FENCE_COMMON[1],
-            legacy::FENCE_COMMON[2],
-            legacy::FENCE_COMMON[3],
-            legacy::FENCE_COMMON[4],
-            legacy::FENCE_COMMON[5],
-            legacy::FENCE_COMMON[6],
-            legacy::FENCE_COMMON[7],
-            legacy::FENCE_COMMON[8],
-            legacy::FENCE_COMMON[9],
-            legacy::FENCE_COMMON[10],
-            legacy::FENCE_COMMON[11],
         ],
         defaults: &[],
         deep_monitor: None,

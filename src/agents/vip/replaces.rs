@@ -2,14 +2,14 @@
 //! `core::legacy`; the shared entries are in `agents::legacy`).
 
 use super::ROUTING_TABLE_ROLE;
-use crate::agents::legacy;
+use crate::agents::legacy::with_shell_settings;
 use crate::core::legacy::{Foreign, Replaces};
 use crate::core::Kind;
 
 /// The agents this one replaces, parameter by parameter.
 pub(super) const REPLACES: &[Replaces] = &[Replaces {
     agent: "ocf:heartbeat:aws-vpc-move-ip",
-    params: &[
+    params: with_shell_settings![
         Foreign::same("ip", Kind::String),
         Foreign::renamed("address", Kind::String, "ip"),
         Foreign::same("routing_table", Kind::String),
@@ -28,12 +28,6 @@ pub(super) const REPLACES: &[Replaces] = &[Replaces {
             Kind::String,
             "every AWS call is bounded by the action's timeout",
         ),
-        legacy::AWSCLI,
-        legacy::AUTH_TYPE,
-        legacy::PROFILE,
-        legacy::REGION,
-        legacy::CURL_RETRIES,
-        legacy::CURL_SLEEP,
     ],
     defaults: &[],
     // There monapi=true made the recurring monitor ask the API.
