@@ -571,12 +571,13 @@ node_power_on() {
     for h in "${BOOT_HOOKS[@]}"; do "$h" "$n"; done
 }
 
-# cut_link A B / heal_link A B: the cluster network between two nodes
-# fails (a blackhole route for the peer's address on each side); both
-# still reach AWS and their metadata. A boot of either heals its side.
+# cut_link A B / heal_link A B: the path between two hosts (nodes, the
+# qnetd host) fails (a blackhole route for the other's address on each
+# side); both still reach AWS and their metadata. A boot of either heals
+# its side. `replace`, so that cutting a path already cut is no error.
 cut_link() {
-    nsenter -t "${NODE_PID[$1]}" -n -- ip route add blackhole "$(node_ip "$2")/32"
-    nsenter -t "${NODE_PID[$2]}" -n -- ip route add blackhole "$(node_ip "$1")/32"
+    nsenter -t "${NODE_PID[$1]}" -n -- ip route replace blackhole "$(node_ip "$2")/32"
+    nsenter -t "${NODE_PID[$2]}" -n -- ip route replace blackhole "$(node_ip "$1")/32"
 }
 heal_link() {
     nsenter -t "${NODE_PID[$1]}" -n -- ip route del blackhole "$(node_ip "$2")/32" 2>/dev/null || true

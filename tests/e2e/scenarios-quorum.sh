@@ -12,7 +12,7 @@
 # fence_ec2 (its instance stopped in EC2).
 #
 # Network: the qnetd host is 10.0.9.10 on br0 (a namespace like a node's,
-# without instance metadata). cut_path A B / cut_aws NODE make blackhole
+# without instance metadata). cut_link A B (lib.sh) / cut_aws NODE make blackhole
 # routes inside the namespaces only; a node's boot (node_net) drops its own.
 
 SCENARIO_TITLE[q1]="quorum device: node1 (holding the group) loses every link (peer, qnetd, AWS) -> node2 keeps quorum, fences node1, runs the group (qdevice.corosync.conf, group.crm)"
@@ -206,16 +206,6 @@ az_on_all() { # VIEW_NODE COUNT
 
 # ------------------------------------------------------------- link cuts
 
-# cut_path A B: the path between hosts A and B fails (a blackhole route for the
-# other's address on each side).
-cut_path() {
-    nsenter -t "${NODE_PID[$1]}" -n -- ip route replace blackhole "$(node_ip "$2")/32"
-    nsenter -t "${NODE_PID[$2]}" -n -- ip route replace blackhole "$(node_ip "$1")/32"
-}
-heal_path() {
-    nsenter -t "${NODE_PID[$1]}" -n -- ip route del blackhole "$(node_ip "$2")/32" 2>/dev/null || true
-    nsenter -t "${NODE_PID[$2]}" -n -- ip route del blackhole "$(node_ip "$1")/32" 2>/dev/null || true
-}
 # cut_aws NODE: NODE can no longer reach the API endpoint (EC2, Route 53)
 # and the VPC resolver; its instance metadata (on lo) still answers.
 cut_aws() {
@@ -226,14 +216,14 @@ cut_aws() {
 isolate() {
     local n=$1 o
     for o in "${!NODE_PID[@]}"; do
-        [[ $o == "$n" ]] || cut_path "$n" "$o"
+        [[ $o == "$n" ]] || cut_link "$n" "$o"
     done
     cut_aws "$n"
 }
 heal_all() { # NODE: the links isolate cut, on the other hosts' sides
     local n=$1 o
     for o in "${!NODE_PID[@]}"; do
-        [[ $o == "$n" ]] || heal_path "$n" "$o"
+        [[ $o == "$n" ]] || heal_link "$n" "$o"
     done
 }
 
@@ -331,11 +321,11 @@ quorum_partition_2() {
     local sampler=$!
     t=$(now)
     cut_aws "$loser"
-    cut_path node1 node2
+    cut_link node1 node2
     say "$loser (holding the group) cut from the API endpoint, then the link node1 <-> node2 cut; both reach qnetd"
     wait_for 60 "$loser fenced and powered off" grep -q " $loser killed\$" "$FATE_LOG" || return 1
     say "$loser powered off $(elapsed "$t")s after the cut"
-    heal_path node1 node2
+    heal_link node1 node2
     kill "$sampler" 2>/dev/null || true
     ! grep -q " $winner stopped\$" "$FATE_LOG" || { fail "$winner's instance was stopped"; return 1; }
     t_aws=$(aws_wait_owner "$winner" 60) || { fail "AWS did not switch to $winner: $t_aws"; return 1; }
