@@ -14,6 +14,7 @@ changes one shows up here and not as a puzzling agent test failure.
 """
 import argparse
 import http.client
+import ipaddress
 import json
 import os
 import socket
@@ -813,27 +814,46 @@ def proxy_logs_signing_keys_and_assume_role(w):
     assert f"sts:AssumeRole on resource: {arn}" in e.response["Error"]["Message"]
 
 
+def free_private_ips(w, subnet_id, n):
+    """n addresses of the subnet that no ENI holds, skipping the lowest 64
+    free ones, which the tests' configurations name (VIPs, secondary IPs)."""
+    enis = w.ec2.describe_network_interfaces(
+        Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])["NetworkInterfaces"]
+    used = {p["PrivateIpAddress"] for e in enis for p in e["PrivateIpAddresses"]}
+    cidr = w.ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["CidrBlock"]
+    # EC2 reserves a subnet's first four addresses and its last.
+    hosts = list(ipaddress.ip_network(cidr).hosts())[3:-1]
+    free = [str(h) for h in hosts if str(h) not in used]
+    return free[64:64 + n]
+
+
 @check
 def world_secondary_ip_moves_with_allow_reassignment(w):
     """EC2 moves a secondary address between ENIs of a subnet with
     AllowReassignment and refuses without it (moto would leave it on both):
     moto_server.py's correction."""
     sub = w.world["nodes"]["node1"]["subnet_id"]
-    a = w.ec2.create_network_interface(SubnetId=sub)["NetworkInterface"]["NetworkInterfaceId"]
-    b = w.ec2.create_network_interface(SubnetId=sub)["NetworkInterface"]["NetworkInterfaceId"]
+    # moto draws an ENI's primary address at random from the subnet, and may
+    # draw the very address this check moves (EC2 never would: it is in
+    # use), so every address here is picked free and given explicitly.
+    pa, pb, moved = free_private_ips(w, sub, 3)
+    a = w.ec2.create_network_interface(SubnetId=sub, PrivateIpAddress=pa)[
+        "NetworkInterface"]["NetworkInterfaceId"]
+    b = w.ec2.create_network_interface(SubnetId=sub, PrivateIpAddress=pb)[
+        "NetworkInterface"]["NetworkInterfaceId"]
 
     def holders(ip):
         enis = w.ec2.describe_network_interfaces(NetworkInterfaceIds=[a, b])["NetworkInterfaces"]
         return sorted(n["NetworkInterfaceId"] for n in enis
                       if any(p["PrivateIpAddress"] == ip for p in n["PrivateIpAddresses"]))
 
-    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=a, PrivateIpAddresses=["10.0.1.71"])
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=a, PrivateIpAddresses=[moved])
     expect_error(lambda: w.ec2.assign_private_ip_addresses(
-        NetworkInterfaceId=b, PrivateIpAddresses=["10.0.1.71"]), "InvalidParameterValue", 400)
-    assert holders("10.0.1.71") == [a]
-    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=b, PrivateIpAddresses=["10.0.1.71"],
+        NetworkInterfaceId=b, PrivateIpAddresses=[moved]), "InvalidParameterValue", 400)
+    assert holders(moved) == [a]
+    w.ec2.assign_private_ip_addresses(NetworkInterfaceId=b, PrivateIpAddresses=[moved],
                                       AllowReassignment=True)
-    assert holders("10.0.1.71") == [b]
+    assert holders(moved) == [b]
     for e in (a, b):
         w.ec2.delete_network_interface(NetworkInterfaceId=e)
 
@@ -950,7 +970,9 @@ def world_ipv6_address_in_use_is_refused(w):
     another ENI holds (moto puts it on both): moto_server.py's correction.
     UnassignIpv6Addresses then frees it for the other ENI."""
     n1 = w.world["nodes"]["node1"]
-    other = w.ec2.create_network_interface(SubnetId=n1["subnet_id"])["NetworkInterface"]
+    (pa,) = free_private_ips(w, n1["subnet_id"], 1)
+    other = w.ec2.create_network_interface(SubnetId=n1["subnet_id"],
+                                           PrivateIpAddress=pa)["NetworkInterface"]
     b = other["NetworkInterfaceId"]
     try:
         e = expect_error(lambda: w.ec2.assign_ipv6_addresses(
