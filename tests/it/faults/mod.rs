@@ -110,78 +110,98 @@ fn record(
     });
 }
 
-/// An unreachable or failing API (the proxy's `rule` query): start fails
-/// with 1 before the deadline; monitors follow api_failure; probes report
-/// without mutating; stop succeeds.
-fn api_outage(fault: &str, rule: &str, timeout_ms: &str) {
+/// An unreachable or failing API (the proxy's `rule` query), for one agent:
+/// start fails with 1 before the deadline; monitors follow api_failure;
+/// probes report without mutating; stop succeeds.
+fn api_outage(fault: &str, rule: &str, timeout_ms: &str, k: &'static Known) {
     let limit = Duration::from_millis(timeout_ms.parse().unwrap());
     let mut rows = vec![];
-    for k in all() {
-        let (agent, r) = (k.name, started(k));
-        let before = r.state();
-        r.proxy().ctl(&format!("rule?{rule}"));
-        let t = [("OCF_RESKEY_CRM_meta_timeout", timeout_ms)];
-        let run = r.run_env("node1", "monitor", &[], &t);
-        record(
-            &mut rows,
-            fault,
-            agent,
-            "monitor (api_failure default)",
-            &run,
-            &[0],
+    let (agent, r) = (k.name, started(k));
+    let before = r.state();
+    r.proxy().ctl(&format!("rule?{rule}"));
+    let t = [("OCF_RESKEY_CRM_meta_timeout", timeout_ms)];
+    let run = r.run_env("node1", "monitor", &[], &t);
+    record(
+        &mut rows,
+        fault,
+        agent,
+        "monitor (api_failure default)",
+        &run,
+        &[0],
+    );
+    let fail = k.strict;
+    let run = r.run_env("node1", "monitor", &[fail], &t);
+    record(
+        &mut rows,
+        fault,
+        agent,
+        &format!("monitor ({}={})", fail.0, fail.1),
+        &run,
+        if k.moves() { &[1] } else { &[0] },
+    );
+    let probe = [
+        ("OCF_RESKEY_CRM_meta_timeout", timeout_ms),
+        ("OCF_RESKEY_CRM_meta_interval", ""),
+    ];
+    let run = r.run_env("node2", "monitor", &[], &probe);
+    record(&mut rows, fault, agent, "probe on node2", &run, &[7]);
+    if k.moves() {
+        assert_eq!(
+            r.state(),
+            before,
+            "{agent}: a probe under {fault} changed AWS state"
         );
-        let fail = k.strict;
-        let run = r.run_env("node1", "monitor", &[fail], &t);
-        record(
-            &mut rows,
-            fault,
-            agent,
-            &format!("monitor ({}={})", fail.0, fail.1),
-            &run,
-            if k.moves() { &[1] } else { &[0] },
-        );
-        let probe = [
-            ("OCF_RESKEY_CRM_meta_timeout", timeout_ms),
-            ("OCF_RESKEY_CRM_meta_interval", ""),
-        ];
-        let run = r.run_env("node2", "monitor", &[], &probe);
-        record(&mut rows, fault, agent, "probe on node2", &run, &[7]);
-        if k.moves() {
-            assert_eq!(
-                r.state(),
-                before,
-                "{agent}: a probe under {fault} changed AWS state"
-            );
-        }
-        let run = r.run_env("node2", "start", &[], &t);
-        // az is a health agent: failing its start would ban it from the node
-        // for good, so it starts and publishes nothing (api_failure=keep).
-        record(
-            &mut rows,
-            fault,
-            agent,
-            "start on node2",
-            &run,
-            if k.moves() { &[1] } else { &[0] },
-        );
-        if k.moves() {
-            assert!(
-                run.reason().contains("127.0.0.1:"),
-                "{agent}: reason names the endpoint: {}",
-                run.reason()
-            );
-        }
-        let run = r.run_env("node1", "stop", &[], &t);
-        record(&mut rows, fault, agent, "stop", &run, &[0]);
-        let run = r.run_env("node1", "validate-all", &[], &t);
-        record(&mut rows, fault, agent, "validate-all", &run, &[0]);
     }
+    let run = r.run_env("node2", "start", &[], &t);
+    // az is a health agent: failing its start would ban it from the node
+    // for good, so it starts and publishes nothing (api_failure=keep).
+    record(
+        &mut rows,
+        fault,
+        agent,
+        "start on node2",
+        &run,
+        if k.moves() { &[1] } else { &[0] },
+    );
+    if k.moves() {
+        assert!(
+            run.reason().contains("127.0.0.1:"),
+            "{agent}: reason names the endpoint: {}",
+            run.reason()
+        );
+    }
+    let run = r.run_env("node1", "stop", &[], &t);
+    record(&mut rows, fault, agent, "stop", &run, &[0]);
+    let run = r.run_env("node1", "validate-all", &[], &t);
+    record(&mut rows, fault, agent, "validate-all", &run, &[0]);
     check(rows, limit);
 }
 
-fn hang_5s() {
-    api_outage("hang", "action=*&fault=hang", "5000");
-}
+/// The outages `api_outage` puts every agent through: test name, the fault
+/// as its table prints it, the proxy's rule, the operation's timeout (ms).
+const OUTAGES: &[(&str, &str, &str, &str)] = &[
+    ("hang_5s", "hang", "action=*&fault=hang", "5000"),
+    ("connection_reset", "reset", "action=*&fault=reset", "3000"),
+    (
+        "http_500",
+        "HTTP 500",
+        "action=*&fault=status&code=500",
+        "3000",
+    ),
+    (
+        "http_503",
+        "HTTP 503",
+        "action=*&fault=status&code=503",
+        "3000",
+    ),
+    (
+        "throttled_forever",
+        "throttled",
+        "action=*&fault=throttle",
+        "3000",
+    ),
+];
+
 fn hang_20s_vip_start() {
     let r = started(known("vip"));
     r.proxy().ctl("rule?action=*&fault=hang");
@@ -201,18 +221,6 @@ fn hang_20s_vip_start() {
         &[1],
     );
     check(rows, Duration::from_secs(20));
-}
-fn connection_reset() {
-    api_outage("reset", "action=*&fault=reset", "3000");
-}
-fn http_500() {
-    api_outage("HTTP 500", "action=*&fault=status&code=500", "3000");
-}
-fn http_503() {
-    api_outage("HTTP 503", "action=*&fault=status&code=503", "3000");
-}
-fn throttled_forever() {
-    api_outage("throttled", "action=*&fault=throttle", "3000");
 }
 
 fn throttled_then_recovers() {
@@ -301,12 +309,7 @@ fn permission_denied_names_the_action() {
 }
 
 tests![
-    hang_5s,
     hang_20s_vip_start,
-    connection_reset,
-    http_500,
-    http_503,
-    throttled_forever,
     throttled_then_recovers,
     latency_is_fine,
     permission_denied_names_the_action,
@@ -314,4 +317,24 @@ tests![
     imds,
     owners,
     secrets,
+    outages,
 ];
+
+/// One test per outage and agent (`faults::hang_5s::vip`): each waits out
+/// its deadlines, so apart they run side by side instead of end to end.
+mod outages {
+    use super::{all, api_outage, Test, OUTAGES};
+
+    pub fn tests() -> Vec<Test> {
+        let mut tests = vec![];
+        for &(name, fault, rule, timeout_ms) in OUTAGES {
+            for k in all() {
+                tests.push(Test::new(
+                    format!("faults::{name}::{}", k.name),
+                    move || api_outage(fault, rule, timeout_ms, k),
+                ));
+            }
+        }
+        tests
+    }
+}
