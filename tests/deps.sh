@@ -67,6 +67,8 @@ deps_packages() {
     for c in setpriv unshare flock; do
         command -v "$c" >/dev/null || { missing+=(util-linux); break; }
     done
+    # tests/run.sh ends the second e2e stream's process tree with pgrep.
+    command -v pgrep >/dev/null || missing+=(procps)
     # pip fetches the pinned moto venv over HTTPS.
     [[ -f /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
     # aws-lc-sys (rustls' crypto) compiles C code.

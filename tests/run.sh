@@ -26,11 +26,17 @@ release_pid=""
 release_log=""
 clippy_pid=""
 clippy_log=""
+e2e_pid=""
 summary=""
 # add_counts LOG NAME: adds LOG's closing "NAME: N passed, M failed" line
 # to $summary (the one closing line of this script).
 add_counts() {
     summary=$(awk -v s="$summary" -v re="^$2: [0-9]+ passed, [0-9]+ failed\$" '$0 ~ re { split(s, a, " "); printf "%d passed, %d failed", a[1] + $2, a[3] + $4; found = 1 } END { if (!found) print s }' "$1")
+}
+kill_tree() { # PID: TERM to PID and every descendant, children first
+    local c
+    for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+    kill -TERM "$1" 2>/dev/null || true
 }
 finish() {
     local rc=$?
@@ -39,6 +45,9 @@ finish() {
     [[ -z $release_log ]] || rm -f "$release_log"
     [[ -z $clippy_pid ]] || kill "$clippy_pid" 2>/dev/null || true
     [[ -z $clippy_log ]] || rm -f "$clippy_log"
+    # The second e2e stream, its whole process tree: its unshare, once
+    # TERMed, kills its namespace and everything in it.
+    [[ -z $e2e_pid ]] || kill_tree "$e2e_pid"
     if ((rc == 0)); then
         printf '\n==> tests/run.sh: OK in %ds\n' "$((SECONDS - start))"
     else
@@ -153,24 +162,47 @@ leftover=$(find "$layout"/usr -type f -o -type l)
 
 # Real Pacemaker 2.1 + Corosync 3 run the installed agents against the
 # emulated AWS, in one- and two-node clusters made of namespaces, and fail
-# them over (tests/e2e/README.md). A few minutes; leaves nothing behind.
+# them over (tests/e2e/README.md); then the core scenarios again (1 crash
+# failover with fencing, 5 meta-data and validation, 6 ocf-tester, 7 the
+# examples), the nodes running Debian 13's Pacemaker 3.0, Corosync 3.1.9,
+# crmsh 5 and pcs 0.12 from a trixie root (tests/e2e/root.sh: debootstrap +
+# apt-get once, 1.5-3 min, then cached in /var/cache/ocf-aws/roots).
 # CI times scenario 1 once (E2E_RUNS=3 for a timeline median).
-stage "end-to-end: Pacemaker clusters (tests/e2e/run.sh)"
-e2e_log=$(mktemp)
-E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh 2>&1 | tee "$e2e_log"
-add_counts "$e2e_log" e2e
-rm -f "$e2e_log"
-
-# The core scenarios again (1 crash failover with fencing, 5 meta-data and
-# validation, 6 ocf-tester, 7 the examples), the nodes running Debian 13's
-# Pacemaker 3.0, Corosync 3.1.9, crmsh 5 and pcs 0.12 from a trixie root
-# (tests/e2e/root.sh: debootstrap + apt-get once, 1.5-3 min, then cached in
-# /var/cache/ocf-aws/roots; each node pivots into an overlay of it).
-stage "end-to-end under Pacemaker 3: Debian 13 root (tests/e2e/run.sh --pacemaker3)"
-e2e3_log=$(mktemp)
-E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh --pacemaker3 2>&1 | tee "$e2e3_log"
-add_counts "$e2e3_log" e2e
-rm -f "$e2e3_log"
+#
+# The scenarios mostly wait on corosync's and Pacemaker's timers, and each
+# run of tests/e2e/run.sh is a PID + mount + network namespace of its own
+# with its own emulated AWS, so two streams run side by side (--stream 1/2
+# and 2/2: every other scenario; Pacemaker 3 after the second), which halves
+# the stage's ~18 minutes. What they install is installed first (--prepare),
+# not by both at once. The second stream's log follows the first's.
+stage "end-to-end: Pacemaker 2.1 in two streams side by side, then Pacemaker 3 in the second (tests/e2e/run.sh --stream, --pacemaker3)"
+bash tests/e2e/run.sh --prepare
+bash tests/e2e/run.sh --pacemaker3 --prepare
+e2e2_log=$(mktemp) e2e3_log=$(mktemp)
+(
+    rc=0
+    E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh --stream 2/2 >"$e2e2_log" 2>&1 || rc=1
+    E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh --pacemaker3 >"$e2e3_log" 2>&1 || rc=1
+    exit "$rc"
+) &
+e2e_pid=$!
+e2e1_log=$(mktemp)
+e2e_failed=""
+E2E_RUNS=${E2E_RUNS:-1} bash tests/e2e/run.sh --stream 1/2 2>&1 | tee "$e2e1_log" || e2e_failed=1
+if kill -0 "$e2e_pid" 2>/dev/null; then
+    stage "end-to-end: waiting for the second stream and Pacemaker 3"
+fi
+wait "$e2e_pid" || e2e_failed=1
+e2e_pid=""
+stage "end-to-end, the second stream (tests/e2e/run.sh --stream 2/2; it ran beside the first)"
+cat "$e2e2_log"
+stage "end-to-end under Pacemaker 3: Debian 13 root (tests/e2e/run.sh --pacemaker3; after the second stream)"
+cat "$e2e3_log"
+for log in "$e2e1_log" "$e2e2_log" "$e2e3_log"; do
+    add_counts "$log" e2e
+done
+rm -f "$e2e1_log" "$e2e2_log" "$e2e3_log"
+[[ -z $e2e_failed ]] || { echo "end-to-end: a scenario failed (above)" >&2; exit 1; }
 
 # The .deb and .rpm (packaging/build.sh: a release build, then both
 # packages), the .deb installed with dpkg, checked through crm_resource and

@@ -37,6 +37,15 @@
 #  token (--full or by name): scenario 1's crash failover once with corosync's
 #     token at 30000 ms, as production guides set it
 #
+#   bash tests/e2e/run.sh --stream 1/2   # every 2nd scenario from the 1st on, and
+#                                    # --stream 2/2 the others: each run is its own
+#                                    # PID + mount + network namespace with its own
+#                                    # emulated AWS, so the two run side by side
+#                                    # (tests/run.sh does, with --pacemaker3 after 2/2)
+#   bash tests/e2e/run.sh --prepare  # install and build what a run needs, then exit
+#                                    # (before runs that go side by side: they would
+#                                    # otherwise install at the same time)
+#
 # Every cluster runs with fencing (fence_ec2 from the example files) and a
 # fate watcher that turns a stopped instance into a dead node (lib.sh).
 #
@@ -61,14 +70,27 @@ FULL_SCENARIOS=(q6 q5 token)
 if [[ ${1:-} != --inside ]]; then
     cd "$E2E_ROOT"
     args=()
+    prepare_only="" stream_next=""
     for a in "$@"; do
+        if [[ -n $stream_next ]]; then
+            E2E_STREAM=$a stream_next=""
+            continue
+        fi
         case $a in
             --full) E2E_FULL=1 ;;
             --pacemaker3) E2E_DISTRO=trixie ;;
+            --prepare) prepare_only=1 ;;
+            --stream=*) E2E_STREAM=${a#--stream=} ;;
+            --stream) stream_next=1 ;;
             *) args+=("$a") ;;
         esac
     done
     set -- "${args[@]}"
+    if [[ -n ${E2E_STREAM:-} ]]; then
+        [[ $E2E_STREAM =~ ^([1-9][0-9]*)/([1-9][0-9]*)$ ]] && ((BASH_REMATCH[1] <= BASH_REMATCH[2])) ||
+            { echo "tests/e2e/run.sh: --stream takes K/N with 1 <= K <= N, not '$E2E_STREAM'" >&2; exit 2; }
+        (($# == 0)) || { echo "tests/e2e/run.sh: --stream picks the scenarios itself; name none" >&2; exit 2; }
+    fi
     [[ -z ${E2E_DISTRO:-} ]] || (($#)) || set -- "${CORE_SCENARIOS[@]}"
     [[ -z ${E2E_FULL:-} ]] || { E2E_RUNS=${E2E_RUNS:-5}; E2E_TIMEOUT=${E2E_TIMEOUT:-2400}; }
     if [[ $(id -u) -ne 0 ]]; then
@@ -114,6 +136,10 @@ if [[ ${1:-} != --inside ]]; then
         cargo build
         bin=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ocf-aws
     fi
+    if [[ -n $prepare_only ]]; then
+        echo "==> e2e: prepared (Debian packages, venvs${distro_root:+, the $E2E_DISTRO root}, $bin)" >&2
+        exit 0
+    fi
     work=$(mktemp -d /var/tmp/ocf-aws-e2e.XXXXXX)
     chmod 0755 "$work"
     echo "==> e2e: work directory $work" >&2
@@ -130,6 +156,7 @@ if [[ ${1:-} != --inside ]]; then
         E2E_AWSCLI_VENV="$awscli_venv" E2E_FENCE_AWS_PYTHONPATH="$fence_aws_path" \
         E2E_CMD_TIMEOUT="${E2E_CMD_TIMEOUT:-}" E2E_DISTRO="${E2E_DISTRO:-}" E2E_DISTRO_ROOT="$distro_root" \
         E2E_SOAK="${E2E_SOAK:-}" E2E_STALE="${E2E_STALE:-}" E2E_TOKEN="${E2E_TOKEN:-}" \
+        E2E_STREAM="${E2E_STREAM:-}" \
         bash "$E2E_DIR/run.sh" --inside "$@" || rc=$?
     if ((rc == 124 || rc == 137)); then
         echo "e2e: timed out after ${E2E_TIMEOUT:-1500}s (E2E_TIMEOUT); logs in $work" >&2
@@ -203,6 +230,17 @@ selected=("$@")
 if ((${#selected[@]} == 0)); then
     selected=("${ALL_SCENARIOS[@]}")
     [[ -z ${E2E_FULL:-} ]] || selected+=("${FULL_SCENARIOS[@]}")
+fi
+if [[ -n ${E2E_STREAM:-} ]]; then
+    # Round robin over the list: the streams come out about as long as
+    # each other (the list mixes short and long scenarios), and a scenario
+    # added to the list lands in one of them.
+    k=${E2E_STREAM%/*} n=${E2E_STREAM#*/} mine=()
+    for i in "${!selected[@]}"; do
+        ((i % n == k - 1)) && mine+=("${selected[$i]}")
+    done
+    selected=("${mine[@]}")
+    say "stream $E2E_STREAM: scenarios ${selected[*]}"
 fi
 passed=0 failed=0
 declare -a results=()

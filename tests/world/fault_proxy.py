@@ -528,7 +528,7 @@ class State:
                 self.by_fault[chosen.fault] = self.by_fault.get(chosen.fault, 0) + 1
             entry = {"n": n, "action": req.action, "service": req.service,
                      "fault": chosen.fault if chosen else None, "status": None,
-                     "key": req.key}
+                     "key": req.key, "t": round(time.time(), 3)}
             if req.service == "sts" and req.action == "AssumeRole":
                 for field, name in (("RoleArn", "role_arn"), ("ExternalId", "external_id"),
                                     ("RoleSessionName", "session_name")):
