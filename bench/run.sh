@@ -5,7 +5,7 @@
 # emulated AWS, in a private network namespace. As root:
 #
 #   bash bench/run.sh              # full: median of 5 runs after a warm-up (~25 min)
-#   bash bench/run.sh --quick      # one run each, CI (~5 min)
+#   bash bench/run.sh --quick      # one run each, CI (~2 min)
 #   bash bench/run.sh --snapshot   # full run, also written to bench/results/snapshot.*
 #   bash bench/run.sh --bin PATH   # measure this ocf-aws binary instead of building
 #
