@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import urllib.request
 
@@ -31,6 +32,23 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 def patch_moto():
     """Where moto 5.2.5 answers otherwise than EC2, answer as EC2 does
     (tests/world/README.md, "Where the test world corrects moto")."""
+    # moto's server answers each request on a thread of its own, and its
+    # backends are plain dicts walked by Python loops: a request that walks
+    # the ENIs while another adds one fails with "dictionary changed size
+    # during iteration", an HTML 500 that no AWS API gives (seen twice when
+    # the integration tests seed worlds in parallel). So moto answers one
+    # request at a time; each takes milliseconds, and the faults that hold a
+    # request (hang, latency) live in fault_proxy.py, in front of this lock.
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    moto_call = DomainDispatcherApplication.__call__
+    one_at_a_time = threading.Lock()
+
+    def serialized(self, environ, start_response):
+        with one_at_a_time:
+            return moto_call(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = serialized
+
     from moto.ec2.exceptions import EC2ClientError
     from moto.ec2.responses.elastic_ip_addresses import ElasticIPAddresses
 
