@@ -682,19 +682,45 @@ fn off_waits_out_stopping_within_power_timeout() {
     f.w.set_running(&n2, true);
     f.reset();
     f.hold("node2", "stopping", Some(30.0));
-    let r = f.stdin(
-        "node1",
-        &format!("action=off\nplug={n2}\npower_timeout=3\n"),
-    );
-    let line = failure(&r);
-    assert!(line.contains("timed out"), "{line}");
-    assert!(line.contains("stopping"), "{line}");
-    assert!(
-        r.elapsed < Duration::from_secs(3),
-        "past power_timeout: {:?}",
-        r.elapsed
-    );
+    // An off with power_timeout=3 of an instance that stays stopping: it
+    // fails in time, saying so.
+    let off_times_out_stopping = || {
+        let r = f.stdin(
+            "node1",
+            &format!("action=off\nplug={n2}\npower_timeout=3\n"),
+        );
+        let line = failure(&r);
+        assert!(line.contains("timed out"), "{line}");
+        assert!(line.contains("(it is stopping)"), "{line}");
+        assert!(
+            r.elapsed < Duration::from_secs(3),
+            "past power_timeout: {:?}",
+            r.elapsed
+        );
+    };
+    off_times_out_stopping();
     assert_eq!(count(&f.sent(), "StopInstances"), 1);
+
+    // A poll still unanswered at the deadline, after one that saw
+    // `stopping`: the failure says what the instance was seen doing, not
+    // only that the last request went unanswered.
+    f.w.set_running(&n2, true);
+    f.reset();
+    let polls_before = {
+        // The reads before the polls: the one fence_ec2 makes of itself
+        // (its race check) and of the target.
+        let r = f.stdin("node1", &format!("action=status\nplug={n2}\n"));
+        ok(&r, "Status: ON");
+        count(&f.sent(), "DescribeInstances")
+    };
+    f.reset();
+    f.hold("node2", "stopping", Some(30.0));
+    f.proxy.ctl(&format!(
+        "rule?action=DescribeInstances&fault=hang&after={}",
+        polls_before + 1
+    ));
+    off_times_out_stopping();
+    assert_eq!(f.proxy.stats()["faults_injected"], 1);
 }
 
 /// A hung endpoint ends in "timed out" before power_timeout; throttling

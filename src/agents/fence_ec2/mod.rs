@@ -320,6 +320,14 @@ impl FenceEc2 {
         }
         let mut pause = Duration::from_millis(250);
         let mut verified = false;
+        let still = |state: State| {
+            Failure::timed_out(format!(
+                "timed out after {:.0}s waiting for {id} to be {want} (it is {}): raise \
+                 power_timeout, keeping it below pcmk_off_timeout / fencing-timeout",
+                started.elapsed().as_secs_f64(),
+                state.as_str()
+            ))
+        };
         loop {
             // The answer of the power request counts only once a read
             // confirms it (a stale read just means another poll).
@@ -332,21 +340,23 @@ impl FenceEc2 {
                 return Ok(());
             }
             if ctx.deadline.remaining() <= pause + Duration::from_millis(300) {
-                return Err(Failure::timed_out(format!(
-                    "timed out after {:.0}s waiting for {id} to be {want} (it is {}): raise \
-                     power_timeout, keeping it below pcmk_off_timeout / fencing-timeout",
-                    started.elapsed().as_secs_f64(),
-                    state.as_str()
-                )));
+                return Err(still(state));
             }
             if verified {
                 std::thread::sleep(jitter(pause / 2, pause));
                 pause = (pause * 2).min(Duration::from_secs(4));
             }
-            state = match instances::by_ids(s, &[id], None)?.first() {
-                Some(i) => i.state,
-                // Gone from the answer: terminated and forgotten.
-                None => State::Terminated,
+            state = match instances::by_ids(s, &[id], None) {
+                Ok(found) => match found.first() {
+                    Some(i) => i.state,
+                    // Gone from the answer: terminated and forgotten.
+                    None => State::Terminated,
+                },
+                // The deadline ran out during a poll after an earlier one
+                // answered: the state that one saw is the news, not the
+                // slow last request.
+                Err(e) if e.is_timeout() && verified => return Err(still(state)),
+                Err(e) => return Err(e.into()),
             };
             verified = true;
             log::debug!("{id} is {}", state.as_str());
