@@ -41,6 +41,23 @@ pub fn tmpdir(tag: &str) -> PathBuf {
     d
 }
 
+/// Remove every directory `tmpdir` made in this process that is still there:
+/// those of the fixtures every test shares, which live in statics and are
+/// never dropped (the one moto, the installed layout, ...), and any a failed
+/// test left. Each name carries this process's id, and no test mounts
+/// anything inside one.
+pub fn remove_tmpdirs() {
+    let ours = format!("ocf-aws-test-{}-", std::process::id());
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&ours) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// One `world.py up`: its emulators live until it is dropped (or, through
 /// their parent-death signal, until the thread that started it ends).
 pub(super) struct Emulators {

@@ -1,7 +1,7 @@
 //! The libtest-mimic harness: libtest's command line and output over the
 //! tests every module lists.
 
-use super::emulators::moto;
+use super::emulators::{moto, remove_tmpdirs};
 
 /// One test: `<module>::<name>` and its body.
 pub struct Test {
@@ -75,5 +75,7 @@ pub fn run_tests(tests: Vec<Test>) -> ! {
             })
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit()
+    let conclusion = libtest_mimic::run(&args, trials);
+    remove_tmpdirs();
+    conclusion.exit()
 }
