@@ -283,16 +283,24 @@ hold_owner() {
 
 # ------------------------------------------------------------- scenarios
 
+# isolate_until_fenced NODE PEERS: cut every link of NODE (PEERS, for the
+# log, and the API endpoint), wait until it is fenced and powered off, then
+# heal its links, so that it boots with them. Times from the caller's $t.
+isolate_until_fenced() {
+    local n=$1 peers=$2
+    isolate "$n"
+    say "$n isolated: blackhole routes for $peers and the API endpoint"
+    wait_for 60 "$n fenced and powered off" grep -q " $n killed\$" "$FATE_LOG" || return 1
+    say "$n powered off $(elapsed "$t")s after the cut; its links healed (it boots with them)"
+    heal_all "$n"
+}
+
 scenario_q1() { QDEVICE=crm quorum_partition_1; }
 quorum_partition_1() {
     local t t_aws
     quorum_cluster crm node1 node1 node2 || return 1
     t=$(now)
-    isolate node1
-    say "node1 isolated: blackhole routes for node2, qnetd and the API endpoint"
-    wait_for 60 "node1 fenced and powered off" grep -q ' node1 killed$' "$FATE_LOG" || return 1
-    say "node1 powered off $(elapsed "$t")s after the cut; its links healed (it boots with them)"
-    heal_all node1
+    isolate_until_fenced node1 "node2, qnetd" || return 1
     ! grep -q ' node2 stopped$' "$FATE_LOG" || { fail "node2's instance was stopped"; return 1; }
     t_aws=$(aws_wait_owner node2 60) || { fail "AWS did not switch to node2: $t_aws"; return 1; }
     say "AWS on node2 $(elapsed "$t" "$t_aws")s after the cut"
@@ -366,11 +374,7 @@ scenario_q3() {
     local t t_aws owner
     QDEVICE="" quorum_cluster crm node1 node1 node2 node3 || return 1
     t=$(now)
-    isolate node1
-    say "node1 isolated: blackhole routes for node2, node3 and the API endpoint"
-    wait_for 60 "node1 fenced and powered off" grep -q ' node1 killed$' "$FATE_LOG" || return 1
-    say "node1 powered off $(elapsed "$t")s after the cut"
-    heal_all node1
+    isolate_until_fenced node1 "node2, node3" || return 1
     wait_for 60 "grp_app started on node2 or node3" group_elsewhere node2 node1 || return 1
     owner=$(where node2 rsc_vip)
     t_aws=$(aws_wait_owner "$owner" 60) || { fail "AWS did not switch to $owner: $t_aws"; return 1; }

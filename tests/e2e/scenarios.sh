@@ -409,15 +409,19 @@ scenario_8() {
 
 # ------------------------------------------------------------ scenario 9
 
-stop_requests_since() { # N: StopInstances the agents sent after proxy request N
+stop_times_since() { # N: the arrival time of each StopInstances after proxy request N, a line each
     proxy GET log | "$SYSPY" -c 'import json, sys
-print(sum(1 for e in json.load(sys.stdin) if e["n"] > int(sys.argv[1]) and e["action"] == "StopInstances"))' "$1"
+for e in json.load(sys.stdin):
+    if e["n"] > int(sys.argv[1]) and e["action"] == "StopInstances":
+        print(e["t"])' "$1"
+}
+
+stop_requests_since() { # N: StopInstances the agents sent after proxy request N
+    stop_times_since "$1" | wc -l
 }
 
 stop_gap_since() { # N: seconds between the first two StopInstances after proxy request N
-    proxy GET log | "$SYSPY" -c 'import json, sys
-t = [e["t"] for e in json.load(sys.stdin) if e["n"] > int(sys.argv[1]) and e["action"] == "StopInstances"]
-print(f"{t[1] - t[0]:.3f}" if len(t) > 1 else "none")' "$1"
+    stop_times_since "$1" | awk 'NR == 1 { a = $1 } NR == 2 { printf "%.3f\n", $1 - a } END { if (NR < 2) print "none" }'
 }
 
 # fencing_lines NODE: what NODE's Pacemaker logged of its fencing (for a
